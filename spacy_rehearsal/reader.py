@@ -9,7 +9,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
 
-from .formats import InputError, Record, check_raw_path, iter_records_as_raw, read_annotations
+from .formats import FileStats, InputError, Record, check_raw_path, iter_records_as_raw, read_annotations
 from .merge import Fill, TokenSpan, merge_entities
 from .teacher import Teacher
 
@@ -75,15 +75,20 @@ def create_rehearsal_reader(
     elif rehearsal_ratio > 0:
         logger.debug("No raw_path: the reader adds no rehearsal examples")
     records, stats = read_annotations(path)
+    teacher_ = Teacher(teacher, teacher_labels, batch_size=batch_size, n_process=n_process)
+    # Tokenize with the teacher's tokenizer now, not on the first call: spaCy
+    # calls the dev reader only at the first evaluation, mid-training.
+    examples = _align_records(records, stats, teacher_, max_length, misaligned_spans)
     for file_stats in stats:
         logger.info("Read %s", file_stats.describe())
-    if limit:
-        records = records[:limit]
-    if not records:
+    if limit and len(examples) > limit:
+        logger.info("%s: limit = %d, using the first %d of %d examples", path, limit, limit, len(examples))
+        examples = examples[:limit]
+    if not examples:
         raise InputError(str(path), "no usable annotated examples")
     return RehearsalCorpus(
-        records,
-        Teacher(teacher, teacher_labels, batch_size=batch_size, n_process=n_process),
+        examples,
+        teacher_,
         raw_path=raw_path,
         rehearsal_ratio=rehearsal_ratio if raw_path is not None else 0.0,
         fill=fill,
@@ -91,8 +96,56 @@ def create_rehearsal_reader(
         shuffle=shuffle,
         seed=seed,
         cache_dir=cache_dir,
-        misaligned_spans=misaligned_spans,
     )
+
+
+def _align_records(
+    records: List[Record], stats: List[FileStats], teacher: Teacher, max_length: int, misaligned_spans: str
+) -> List[Tuple[Record, List[TokenSpan]]]:
+    """Records with their gold spans as token offsets in the teacher's tokenization.
+
+    Examples longer than `max_length` tokens are skipped; an example with a span
+    off token boundaries raises InputError, or is skipped with
+    misaligned_spans="skip". Skips are counted in the stats of their file.
+    """
+    out: List[Tuple[Record, List[TokenSpan]]] = []
+    todo = iter(records)
+    for file_stats in stats:  # records come file by file, `examples` of each
+        for record in islice(todo, file_stats.examples):
+            doc = teacher.make_doc(record)
+            why = None
+            if max_length and len(doc) > max_length:
+                why = "longer than max_length"
+            else:
+                gold = _gold_token_spans(record, doc, misaligned_spans)
+                if gold is None:
+                    why = "misaligned spans"
+            if why is not None:
+                file_stats.examples -= 1
+                file_stats.spans -= len(record.spans)
+                file_stats.skipped[why] += 1
+                continue
+            out.append((record, gold))
+    return out
+
+
+def _gold_token_spans(record: Record, doc: Doc, misaligned_spans: str) -> Optional[List[TokenSpan]]:
+    spans: List[TokenSpan] = []
+    for start, end, label in record.spans:
+        span = doc.char_span(start, end, label=label, alignment_mode="strict")
+        if span is None:
+            if misaligned_spans == "skip":
+                logger.debug("%s: skipped, span (%d, %d, %s) is off token boundaries", record.source, start, end, label)
+                return None
+            near = doc.char_span(start, end, alignment_mode="expand")
+            raise InputError(
+                record.source,
+                f"span ({start}, {end}, {label}) {record.text[start:end]!r} does not fall on token "
+                f"boundaries (nearest tokens: {near.text if near is not None else '?'!r}). Fix the offsets, "
+                f"give the tokenization in 'tokens', or set misaligned_spans = \"skip\" to skip such examples.",
+            )
+        spans.append((span.start, span.end, label))
+    return spans
 
 
 class RehearsalCorpus:
@@ -106,7 +159,7 @@ class RehearsalCorpus:
 
     def __init__(
         self,
-        records: List[Record],
+        examples: List[Tuple[Record, List[TokenSpan]]],
         teacher: Teacher,
         *,
         raw_path: Optional[Path],
@@ -116,9 +169,8 @@ class RehearsalCorpus:
         shuffle: bool,
         seed: int,
         cache_dir: Optional[Path],
-        misaligned_spans: str,
     ):
-        self.records = records
+        self.examples = examples
         self.teacher = teacher
         self.raw_path = raw_path
         self.rehearsal_ratio = rehearsal_ratio
@@ -126,8 +178,7 @@ class RehearsalCorpus:
         self.max_length = max_length
         self.shuffle = shuffle
         self.cache_dir = cache_dir
-        self.misaligned_spans = misaligned_spans
-        self.covered_labels: Set[str] = {label for r in records for _, _, label in r.spans}
+        self.covered_labels: Set[str] = {label for r, _ in examples for _, _, label in r.spans}
         self._rng = random.Random(seed)
         self._new: Optional[List[Doc]] = None
         self._raw: Optional[Iterator[Doc]] = None
@@ -147,27 +198,20 @@ class RehearsalCorpus:
         for ref in refs:
             yield Example(nlp.make_doc(ref.text), ref)
 
-    def _too_long(self, doc: Doc) -> bool:
-        return bool(self.max_length) and len(doc) > self.max_length
-
     def _build_new(self, nlp: Language) -> List[Doc]:
-        """Reference docs for the new examples, with `fill` applied."""
-        raw = iter_records_as_raw(self.records)
+        """Reference docs for the new examples, with `fill` applied.
+
+        The examples were tokenized with the teacher's tokenizer and checked
+        when the reader was created; the teacher pass keeps that tokenization.
+        """
+        raw = iter_records_as_raw(record for record, _ in self.examples)
         if self.fill == "teacher":
             docs = self.teacher.annotate(raw, cache_dir=self.cache_dir, vocab=nlp.vocab, desc="new examples")
         else:  # the teacher's tokenizer alone
             docs = (self.teacher.make_doc(item) for item in raw)
         out: List[Doc] = []
-        skipped = {"misaligned spans": 0, "longer than max_length": 0}
         n_teacher = 0
-        for record, doc in zip(self.records, docs):
-            if self._too_long(doc):
-                skipped["longer than max_length"] += 1
-                continue
-            gold = self._gold_token_spans(record, doc)
-            if gold is None:
-                skipped["misaligned spans"] += 1
-                continue
+        for (record, gold), doc in zip(self.examples, docs):
             teacher_spans = self.teacher.spans(doc) if self.fill == "teacher" else []
             ref = Doc(nlp.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])
             merge_entities(
@@ -175,33 +219,11 @@ class RehearsalCorpus:
             )
             n_teacher += len(ref.ents) - len(gold)
             out.append(ref)
-        summary = ", ".join(f"{n} {why}" for why, n in skipped.items() if n)
         logger.info(
-            "%d new examples (labels %s), fill=%s added %d teacher entities%s",
+            "%d new examples (labels %s), fill=%s added %d teacher entities",
             len(out), sorted(self.covered_labels), self.fill, n_teacher,
-            f"; skipped {summary}" if summary else "",
         )
-        if not out:
-            raise InputError(str(self.records[0].source.rsplit(":", 1)[0]), "every annotated example was skipped")
         return out
-
-    def _gold_token_spans(self, record: Record, doc: Doc) -> Optional[List[TokenSpan]]:
-        spans: List[TokenSpan] = []
-        for start, end, label in record.spans:
-            span = doc.char_span(start, end, label=label, alignment_mode="strict")
-            if span is None:
-                if self.misaligned_spans == "skip":
-                    logger.debug("%s: skipped, span (%d, %d, %s) is off token boundaries", record.source, start, end, label)
-                    return None
-                near = doc.char_span(start, end, alignment_mode="expand")
-                raise InputError(
-                    record.source,
-                    f"span ({start}, {end}, {label}) {record.text[start:end]!r} does not fall on token "
-                    f"boundaries (nearest tokens: {near.text if near is not None else '?'!r}). Fix the offsets, "
-                    f"give the tokenization in 'tokens', or set misaligned_spans = \"skip\" to skip such examples.",
-                )
-            spans.append((span.start, span.end, label))
-        return spans
 
     def _draw_rehearsal(self, nlp: Language, n: int) -> List[Doc]:
         if self._raw is None:

