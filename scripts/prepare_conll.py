@@ -48,7 +48,7 @@ def read_conll(path: Path) -> List[Sentence]:
 
 def to_doc(nlp, words: List[str], tags: List[str]) -> Doc:
     """A Doc with the gold entities of IOB2 `tags` (a stray I- starts an entity)."""
-    doc = Doc(nlp.vocab, words=words)
+    doc = Doc(nlp.vocab, words=words, spaces=[True] * (len(words) - 1) + [False])
     ents = []
     start, label = None, None
     for i, tag in enumerate(tags + ["O"]):

