@@ -8,8 +8,10 @@ Layout under a cache directory:
 
 A shard's key is a hash of the texts (and tokenization) it holds, so the same
 texts annotated by the same teacher are found again whatever file they came
-from, and an edited input only misses the shards whose texts changed. Files
-are written to a temporary name and renamed, so a killed run leaves finished
+from. Shards are cut every `SHARD_SIZE` texts from the start of a stream, so
+a file that grows at the end keeps its shards, an edited text only misses its
+own shard, but a text inserted or removed shifts every later boundary and
+misses the shards after it. Files are written to a temporary name and renamed, so a killed run leaves finished
 shards and no half-written one; a shard whose record, checksum or fingerprint
 does not match is rebuilt, never loaded.
 """
@@ -18,6 +20,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
 
@@ -29,6 +32,8 @@ from .formats import RawText
 logger = logging.getLogger("spacy_rehearsal")
 
 CACHE_FORMAT = 1
+# Temporary files older than this are left over from a killed run: removed.
+STALE_TMP_SECONDS = 3600
 # The attributes a shard keeps: the tokenization and the entities.
 SHARD_ATTRS = ["ENT_IOB", "ENT_TYPE"]
 
@@ -72,6 +77,17 @@ class ShardCache:
         expected = {"format": CACHE_FORMAT, "fingerprint": fingerprint, "teacher": teacher_info}
         if not manifest.exists() or self._read_json(manifest) != expected:
             write_atomic(manifest, json.dumps(expected, indent=2, sort_keys=True).encode("utf8"))
+        self._remove_stale_tmp()
+
+    def _remove_stale_tmp(self) -> None:
+        """Remove temporary files that a killed run left (never those of a live writer)."""
+        now = time.time()
+        for tmp in self.dir.glob(".*.tmp"):
+            try:
+                if now - tmp.stat().st_mtime > STALE_TMP_SECONDS:
+                    tmp.unlink()
+            except OSError:
+                pass
 
     @staticmethod
     def _read_json(path: Path) -> Optional[dict]:
@@ -84,14 +100,21 @@ class ShardCache:
         return self.dir / f"{key}.spacy", self.dir / f"{key}.json"
 
     def load(self, key: str, n_docs: int, vocab: Vocab) -> Optional[List[Doc]]:
-        """The shard's docs, or None if it is absent or fails any check."""
+        """The shard's docs, or None if it is absent or fails any check.
+
+        A shard is loaded only if its record names this teacher's full
+        fingerprint, its key and its size, and the data file's sha256 matches
+        the record. Anything else (a missing record, a truncated or corrupt
+        file, another teacher's shard) is logged and None is returned, so the
+        caller annotates the texts again and overwrites the shard.
+        """
         data_path, meta_path = self.paths(key)
         if not meta_path.exists() and not data_path.exists():
             return None
-        problem = self._check(key, n_docs, data_path, meta_path)
-        if problem is None:
+        problem, data = self._check(key, n_docs, data_path, meta_path)
+        if data is not None:
             try:
-                docs = list(DocBin().from_bytes(data_path.read_bytes()).get_docs(vocab))
+                docs = list(DocBin().from_bytes(data).get_docs(vocab))
             except Exception as e:  # corrupt despite the checksum: rebuild
                 problem = f"unreadable ({type(e).__name__})"
             else:
@@ -101,21 +124,24 @@ class ShardCache:
         logger.warning("Rebuilding cached shard %s: %s", data_path, problem)
         return None
 
-    def _check(self, key: str, n_docs: int, data_path: Path, meta_path: Path) -> Optional[str]:
+    def _check(self, key: str, n_docs: int, data_path: Path, meta_path: Path) -> "tuple[str, Optional[bytes]]":
+        """(problem, None) for a shard that fails a check, ("", data) for a good one."""
         meta = self._read_json(meta_path)
         if meta is None:
-            return "missing or unreadable record"
+            return "missing or unreadable record", None
+        if meta.get("format") != CACHE_FORMAT:
+            return f"cache format {meta.get('format')!r}, expected {CACHE_FORMAT}", None
         if meta.get("fingerprint") != self.fingerprint:
-            return "annotated by another teacher (fingerprint differs)"
+            return "annotated by another teacher (fingerprint differs)", None
         if meta.get("key") != key or meta.get("n_docs") != n_docs:
-            return "record does not match its texts"
+            return "record does not match its texts", None
         try:
-            digest = hashlib.sha256(data_path.read_bytes()).hexdigest()
+            data = data_path.read_bytes()
         except OSError:
-            return "data file missing"
-        if digest != meta.get("sha256"):
-            return "checksum mismatch (truncated or corrupt)"
-        return None
+            return "data file missing", None
+        if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+            return "checksum mismatch (truncated or corrupt)", None
+        return "", data
 
     def save(self, key: str, docbin_bytes: bytes, n_docs: int) -> None:
         """Store a shard: data first, then the record that vouches for it."""

@@ -7,6 +7,7 @@ other entities), keeps only the tokenization and the entities, and streams the
 result shard by shard: only as much text is annotated as is consumed, and with
 a cache directory every finished shard is stored and reused.
 """
+import atexit
 import hashlib
 import json
 import logging
@@ -14,7 +15,7 @@ import time
 from collections import deque
 from itertools import islice
 from pathlib import Path
-from typing import Deque, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import Callable, Deque, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import spacy
 from spacy.language import Language
@@ -181,10 +182,17 @@ class Teacher:
     ) -> Iterator[Doc]:
         """Annotate texts with the whole pipeline, lazily and in order.
 
-        Texts are grouped into shards of SHARD_SIZE. A shard found in the
-        cache is loaded; the others go through one `nlp.pipe` stream (so worker
-        processes start once), and each is stored as soon as it is complete.
-        Only as many items are read and annotated as the caller consumes.
+        Texts are grouped into shards of SHARD_SIZE, counted from the start of
+        `items`. A shard found in the cache is loaded; the others go through
+        one `nlp.pipe` stream (so worker processes start once per run of
+        shards to annotate), and each is stored as soon as it is complete,
+        before any of its docs is yielded. Only as many items are read as the
+        caller consumes, plus at most one shard and the pipe's batches
+        (`batch_size`, times 2 * `n_process` with several processes).
+
+        Whether a shard comes from the cache or from the pipe, its docs are
+        read back from the same serialized form, so a run gives the same docs
+        whatever the cache held and whatever `n_process` is.
 
         items (Iterable[RawText]): The texts.
         cache_dir (Optional[Path]): Where shards are stored, or None.
@@ -195,49 +203,128 @@ class Teacher:
         cache = self.cache(cache_dir)
         vocab = vocab if vocab is not None else self.nlp.vocab
         progress = _Progress(desc)
-        chunks = iter(lambda it=iter(items): list(islice(it, SHARD_SIZE)), [])
-        # Shards planned but not yet yielded, and the items still to send to
-        # the pipe. Both the consumer loop and the pipe's input generator pull
-        # from `chunks`; `plan` keeps the two queues in the order of the input.
-        planned: Deque[Tuple[List[RawText], str, Optional[List[Doc]]]] = deque()
+        shard_size = SHARD_SIZE
+        chunks = iter(lambda it=iter(items): list(islice(it, shard_size)), [])
+        # Shards read but not yet yielded: (size, key, cached docs or None),
+        # in input order; and the texts of the uncached ones not yet sent to
+        # the pipe. Both the consumer loop below and the pipe's input
+        # generator `feed` read new shards through `plan`.
+        planned: Deque[Tuple[int, str, Optional[List[Doc]]]] = deque()
         to_feed: Deque[RawText] = deque()
+        stopping = False
 
-        def plan() -> bool:
+        def plan() -> Optional[bool]:
+            """Read the next shard: True if it needs annotating, False if cached, None at the end."""
             chunk = next(chunks, None)
             if chunk is None:
-                return False
+                return None
             key = shard_key(chunk)
             cached = cache.load(key, len(chunk), vocab) if cache is not None else None
-            planned.append((chunk, key, cached))
+            planned.append((len(chunk), key, cached))
             if cached is None:
                 to_feed.extend(chunk)
-            return True
+            return cached is None
 
-        def feed() -> Iterator[Doc]:
-            while to_feed or plan():
-                while to_feed:
-                    yield self.make_doc(to_feed.popleft())
+        def feed() -> Iterator[Union[str, Doc]]:
+            # The pipe reads ahead to fill its batches. When the texts queued
+            # so far are used up, it may read the next shard; if that one is
+            # cached (or there is none) the stream ends, so the pipe flushes
+            # its last batch instead of reading on through cached shards.
+            # The next shard to annotate then starts a new stream.
+            while not stopping and (to_feed or plan()):
+                while to_feed and not stopping:
+                    item = to_feed.popleft()
+                    # Plain text goes to the pipe as is: with n_process > 1 the
+                    # workers tokenize it, instead of the main process.
+                    yield item.text if item.words is None else self.make_doc(item)
 
         annotated: Optional[Iterator[Doc]] = None
+
+        def stop() -> None:
+            # Stopped early (the caller took what it needed, or an error): with
+            # worker processes, the batches in flight are finished first.
+            # Closing spaCy's multiprocessing stream while a worker still has
+            # results to send can leave that worker blocked on a full pipe and
+            # the join in `nlp.pipe` waiting for it forever.
+            nonlocal stopping, annotated
+            stopping = True
+            _close(annotated, drain=self.n_process > 1)
+            annotated = None
+
+        # A stream still open at exit (an endless rehearsal stream) keeps idle
+        # worker processes that the interpreter would wait for: stop it first.
+        token = _stop_at_exit(stop) if self.n_process > 1 else None
         try:
-            while planned or plan():
-                chunk, key, cached = planned.popleft()
+            while planned or plan() is not None:
+                n, key, cached = planned.popleft()
                 if cached is not None:
-                    progress.update(len(chunk), cached=True)
+                    progress.update(n, cached=True)
                     yield from cached
                     continue
-                if annotated is None:
+                docs = list(islice(annotated, n)) if annotated is not None else []
+                if not docs:  # no stream yet, or the last one ended before this shard
+                    _close(annotated)
                     annotated = iter(self.nlp.pipe(feed(), batch_size=self.batch_size, n_process=self.n_process))
-                docs = list(islice(annotated, len(chunk)))
+                    docs = list(islice(annotated, n))
+                if len(docs) != n:
+                    raise RuntimeError(f"Teacher '{self.name}' returned {len(docs)} docs for a shard of {n} texts")
                 data = docs_to_bytes(docs)
+                del docs
                 if cache is not None:
-                    cache.save(key, data, len(docs))
-                progress.update(len(chunk), cached=False)
+                    cache.save(key, data, n)
+                progress.update(n, cached=False)
                 yield from DocBin().from_bytes(data).get_docs(vocab)
         finally:
-            if annotated is not None and hasattr(annotated, "close"):
-                annotated.close()
+            stop()
+            _AT_EXIT.pop(token, None)
             progress.done()
+
+
+# Stop functions of the open multi-process teacher streams, run at exit.
+_AT_EXIT: Dict[Optional[int], Callable[[], None]] = {}
+_at_exit_registered = False
+
+
+def _stop_at_exit(stop: Callable[[], None]) -> int:
+    """Run `stop` at interpreter exit (before multiprocessing joins its children)."""
+    global _at_exit_registered
+    if not _at_exit_registered:
+        # atexit runs last-registered first: this runs before the handler that
+        # `multiprocessing` registered when it was imported.
+        import multiprocessing.util  # noqa: F401
+
+        atexit.register(_stop_open_streams)
+        _at_exit_registered = True
+    token = id(stop)
+    _AT_EXIT[token] = stop
+    return token
+
+
+def _stop_open_streams() -> None:
+    for stop in list(_AT_EXIT.values()):
+        try:
+            stop()
+        except Exception:  # at exit: never keep the interpreter from ending
+            pass
+    _AT_EXIT.clear()
+
+
+def _close(stream: Optional[Iterator[Doc]], drain: bool = False) -> None:
+    """Stop a `nlp.pipe` stream (and its worker processes).
+
+    drain (bool): Consume what the stream still yields first: its input must
+        end soon, as `feed` does once `stopping` is set.
+    """
+    if stream is None:
+        return
+    if drain:
+        try:
+            for _ in stream:
+                pass
+        except Exception as e:  # we are stopping anyway; the error was the worker's
+            logger.debug("Teacher stream failed while stopping: %s", e)
+    if hasattr(stream, "close"):
+        stream.close()
 
 
 class _Progress:

