@@ -51,10 +51,10 @@ def test_project_workflow_runs_and_skips_unchanged_steps(shared_data, base_model
     assert proc.returncode == 0, log[-5000:]
 
     report = (project / "metrics" / "report.md").read_text(encoding="utf8")
-    assert "| naive |" in report and "| rehearsal |" in report
+    assert "| naive |" in report and "| rehearsal |" in report and "| callback |" in report
     assert "FASHION_BRAND" in report and "PER" in report
     assert (project / "metrics" / "report.png").read_bytes()[:8] == PNG_MAGIC
-    for run in ("naive", "rehearsal"):
+    for run in ("naive", "rehearsal", "callback"):
         assert (project / "training" / run / "model-last" / "ner").is_dir()
         conll = json.loads((project / "metrics" / run / "conll.json").read_text())
         assert conll["n_docs"] == TINY_VARS["n_eval"] and conll["gold"]["labels"] == ["LOC", "ORG", "PER"]
