@@ -15,6 +15,7 @@ import logging
 import random
 import weakref
 from collections import deque
+from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Deque, Dict, Iterator, List, Literal, Optional
 
@@ -22,7 +23,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
 
-from .formats import check_raw_path
+from .formats import check_raw_path, iter_raw_texts
 from .scoring import score_ents
 from .teacher import Teacher
 
@@ -190,10 +191,12 @@ class RehearsalCallback:
         self._annotates = list(training.get("annotating_components", []))
         dropout = training.get("dropout", 0.0)
         self._dropout = float(dropout) if isinstance(dropout, (int, float)) else 0.0
-        stream = self.teacher.rehearsal_stream(self.raw_path, cache_dir=self.cache_dir, vocab=nlp.vocab)
-        heldout = [doc for doc, _ in zip(stream, range(self.heldout_size))]
-        heldout_texts = {doc.text for doc in heldout}
-        self._stream = _shuffled((d for d in stream if d.text not in heldout_texts), random.Random(self.seed))
+        raw = iter_raw_texts(self.raw_path)
+        heldout = list(islice(self.teacher.annotate(raw, cache_dir=self.cache_dir, vocab=nlp.vocab), self.heldout_size))
+        stream = self.teacher.rehearsal_stream(
+            self.raw_path, cache_dir=self.cache_dir, vocab=nlp.vocab, skip=self.heldout_size
+        )
+        self._stream = _shuffled(stream, random.Random(self.seed))
         _STATES[nlp] = RehearsalState(self.teacher, heldout)
         self._nlp = weakref.ref(nlp)
         logger.info(

@@ -145,24 +145,30 @@ class Teacher:
         return ref
 
     def rehearsal_stream(
-        self, raw_path: Path, *, cache_dir: Optional[Path], vocab: Vocab, max_length: int = 0
+        self, raw_path: Path, *, cache_dir: Optional[Path], vocab: Vocab, max_length: int = 0, skip: int = 0
     ) -> Iterator[Doc]:
         """Teacher-annotated raw texts, endlessly: file order, starting again when used up.
 
-        Texts longer than `max_length` tokens (if > 0) are left out. Each pass
-        after the first is served from the cache when `cache_dir` is set.
+        The first `skip` texts of every pass are left out (held out by the
+        callback), and so are texts longer than `max_length` tokens (if > 0).
+        Each pass after the first is served from the cache when `cache_dir` is set.
         """
         while True:
             n_used = n_long = 0
             raw = iter_raw_texts(raw_path)
-            for doc in self.annotate(raw, cache_dir=cache_dir, vocab=vocab, desc="raw texts"):
+            docs = self.annotate(raw, cache_dir=cache_dir, vocab=vocab, desc="raw texts")
+            for doc in islice(docs, skip, None):
                 if max_length and len(doc) > max_length:
                     n_long += 1
                     continue
                 n_used += 1
                 yield doc
             if n_used == 0:
-                raise InputError(str(raw_path), f"raw text holds no texts within max_length ({n_long} longer)")
+                raise InputError(
+                    str(raw_path),
+                    f"raw text holds no texts to rehearse: {n_long} longer than max_length, "
+                    f"and the first {skip} are held out",
+                )
             logger.info(
                 "Rehearsal text %s used up after %d texts (%d longer than max_length left out): starting again",
                 raw_path, n_used, n_long,

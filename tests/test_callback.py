@@ -214,7 +214,10 @@ def test_callback_checks_components_at_step_0(base_model, tmp_path):
 def test_callback_accumulates_gradients_without_applying_them(base_model, tmp_path):
     """The rehearsal update leaves the weights alone until the loop's finish_update."""
     raw = tmp_path / "raw.txt"
-    raw.write_text("\n".join(["Angela Merkel met Joe Biden in Berlin on Monday."] * 40) + "\n", encoding="utf8")
+    names = ["Angela Merkel", "Joe Biden", "Emmanuel Macron", "Olaf Scholz", "Rishi Sunak"]
+    cities = ["Berlin", "Paris", "London", "Madrid", "Rome", "Vienna", "Warsaw", "Prague"]
+    lines = [f"{a} met {b} in {c} on Monday." for a in names for b in names if a != b for c in cities[:2]]
+    raw.write_text("\n".join(lines) + "\n", encoding="utf8")
     callback = _resolve_callback(raw_path=str(raw), batch_size=4, heldout_size=2, every_n_steps=2)
     nlp = _student(base_model)
     ner = nlp.get_pipe("ner")
@@ -234,6 +237,14 @@ def test_callback_accumulates_gradients_without_applying_them(base_model, tmp_pa
     assert state.retention(nlp) is not None
 
 
+def test_callback_rejects_raw_text_that_is_all_held_out(base_model, tmp_path):
+    raw = tmp_path / "raw.txt"
+    raw.write_text("Apple is in California.\nAngela Merkel met Joe Biden in Berlin.\n", encoding="utf8")
+    callback = _resolve_callback(raw_path=str(raw), heldout_size=5)
+    with pytest.raises(InputError, match=r"raw\.txt: raw text holds no texts to rehearse.*first 5 are held out"):
+        callback(_student(base_model), {"step": 0, "epoch": 0})
+
+
 # The augmenter
 
 
@@ -246,7 +257,7 @@ def _resolve_fill(path, **overrides):
 def tiny_corpus(tmp_path):
     nlp = spacy.blank("en")
     doc = nlp("Angela Merkel wore Gucci in Berlin yesterday.")
-    doc.set_ents([Span(doc, 2, 3, "FASHION_BRAND")], default="outside")
+    doc.set_ents([Span(doc, 3, 4, "FASHION_BRAND")], default="outside")
     doc2 = nlp("I bought Prada shoes in Paris.")
     doc2.set_ents([Span(doc2, 2, 3, "FASHION_BRAND")], missing=[doc2[5:6]], default="outside")
     path = tmp_path / "train.spacy"
