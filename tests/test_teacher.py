@@ -13,6 +13,8 @@ import spacy_rehearsal.teacher as teacher_module
 from spacy_rehearsal.formats import RawText, iter_raw_texts
 from spacy_rehearsal.teacher import Teacher
 
+from conftest import as_tuples, conll_texts
+
 SHARD = 20
 BATCH = 8
 
