@@ -8,8 +8,8 @@ loop's optimizer applies both together in `finish_update`. So the updated
 component keeps seeing what the original predicted on ordinary text.
 
 spaCy's `Language.rehearse()` (which nudges the model's scores towards a copy
-of itself) is not used: for NER it kept about 5% of the original entities in
-our measurements, where silver examples keep most of them.
+of itself, experimental for NER upstream) is not used: silver examples are,
+and benchmarks/forgetting.py measures what they keep.
 """
 import logging
 import random
