@@ -7,7 +7,6 @@ corpus it is attached to is read once, before the first example: that pass
 gives the labels the annotations cover and runs the teacher over all texts in
 batches (and through the cache). Each example is then a lookup.
 """
-import hashlib
 import logging
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Set
@@ -18,15 +17,10 @@ from spacy.training import Example
 
 from .formats import RawText, iter_records_as_raw, list_files, read_annotations
 from .merge import Fill, TokenSpan, merge_entities
+from .cache import shard_key
 from .teacher import Teacher
 
 logger = logging.getLogger("spacy_rehearsal")
-
-
-def _key(words: List[str], spaces: List[bool]) -> str:
-    h = hashlib.sha1("\x01".join(words).encode("utf8"))
-    h.update(bytes(int(s) for s in spaces))
-    return h.hexdigest()
 
 
 # Registered as "rehearsal_fill.v1" in the "spacy_augmenters" entry point group.
@@ -97,7 +91,7 @@ class RehearsalFill:
         teacher_spans: List[TokenSpan] = []
         if self.fill == "teacher":
             words, spaces = [t.text for t in ref], [bool(t.whitespace_) for t in ref]
-            key = _key(words, spaces)
+            key = shard_key([RawText("", ref.text, words, spaces)])
             if key not in self._teacher_spans:  # type: ignore[operator]
                 self.n_unseen += 1
                 if self.n_unseen == 1:
@@ -121,7 +115,7 @@ class RehearsalFill:
         if self.fill == "teacher":
             items = list(iter_records_as_raw(records))
             for item, doc in zip(items, self.teacher.annotate(items, cache_dir=self.cache_dir, desc="corpus examples")):
-                self._teacher_spans[_key(item.words, item.spaces)] = self.teacher.spans(doc)  # type: ignore[arg-type]
+                self._teacher_spans[shard_key([item])] = self.teacher.spans(doc)  # type: ignore[arg-type]
         logger.info(
             "rehearsal_fill.v1: %d examples in %s, covered labels %s, fill=%s",
             len(records), self.path, sorted(self.covered_labels), self.fill,

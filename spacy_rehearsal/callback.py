@@ -46,6 +46,8 @@ class RehearsalState:
     def __init__(self, teacher: Teacher, heldout: List[Doc]):
         self.teacher = teacher
         self.heldout = heldout
+        # The teacher's entities for the held-out texts, built once for every evaluation
+        self.heldout_refs = [teacher.silver_doc(doc, doc.vocab) for doc in heldout]
         self.losses: Dict[str, float] = {}
         self.n_examples = 0
 
@@ -61,9 +63,8 @@ class RehearsalState:
         if not self.heldout:
             return None
         preds = nlp.pipe(doc.text for doc in self.heldout)
-        refs = [self.teacher.silver_doc(doc, doc.vocab) for doc in self.heldout]
         labels = self.teacher.labels if self.teacher.labels is not None else self.teacher.all_labels
-        return float(score_ents(preds, refs, labels=labels)["micro"]["f"])  # type: ignore[index]
+        return float(score_ents(preds, self.heldout_refs, labels=labels)["micro"]["f"])  # type: ignore[index]
 
 
 # Registered as "rehearsal_callback.v1" in the "spacy_callbacks" entry point group.

@@ -277,6 +277,7 @@ def test_fill_adds_teacher_entities_and_keeps_gold(base_model, tiny_corpus):
     ents = _ents(eg)
     assert ("Gucci", "FASHION_BRAND") in ents
     assert ("Angela Merkel", "PERSON") in ents and ("Berlin", "GPE") in ents
+    assert augment.n_unseen == 0  # found in the batched first pass, not annotated on its own
     # a token missing in the input stays missing, so the teacher's Paris is not added
     eg2 = next(augment(nlp, Example(nlp.make_doc(docs[1].text), docs[1])))
     assert ("Paris", "GPE") not in _ents(eg2)
