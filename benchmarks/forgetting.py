@@ -48,10 +48,8 @@ NEW_LABEL = "FASHION_BRAND"
 CURVE_LOGGER = ROOT / "benchmarks" / "curve_logger.py"
 CONLL_MAP = {"PERSON": "PER", "ORG": "ORG", "GPE": "LOC", "LOC": "LOC"}
 CONLL_LABELS = {"PER", "ORG", "LOC"}
-CALLBACK = {
-    "@callbacks": "rehearsal_callback.v1", "teacher": "${paths.base}", "raw_path": "${paths.raw}",
-    "batch_size": 8, "cache_dir": "${paths.cache}",  # as in configs/callback.cfg
-}
+# The callback block of configs/callback.cfg, added to the reader's config for "reader+callback"
+CALLBACK = dict(load_config(ROOT / "configs" / "callback.cfg", interpolate=False)["training"]["before_update"])
 
 # name: (config file, overrides, what it is)
 CONFIGS: Dict[str, Any] = {

@@ -1,0 +1,59 @@
+"""What the updated models predict on the gold FASHION_BRAND spans they miss.
+
+    python benchmarks/new_label_misses.py naive-seed0 callback-seed0 reader-seed0
+
+Each argument is a run directory under benchmarks/results/forgetting/runs (made by
+forgetting.py). For every gold span of fashion_brands_eval.jsonl that model-last
+does not predict as FASHION_BRAND exactly, counts what it predicts there instead:
+an old label on the same span, "partial-LABEL" for an entity that only overlaps it,
+or "O" for nothing. Prints one line per run and writes the counts as JSON.
+"""
+import argparse
+import collections
+import json
+from pathlib import Path
+
+import spacy
+
+from spacy_rehearsal.formats import read_annotations
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = ROOT / "benchmarks" / "results" / "forgetting" / "runs"
+EVAL = ROOT.parent / "shared" / "data" / "fashion_brands" / "fashion_brands_eval.jsonl"
+NEW_LABEL = "FASHION_BRAND"
+
+
+def misses(model: Path, records) -> collections.Counter:
+    nlp = spacy.load(model)
+    counts: collections.Counter = collections.Counter()
+    for record, doc in zip(records, nlp.pipe(r.text for r in records)):
+        predicted = {(e.start_char, e.end_char): e.label_ for e in doc.ents}
+        for start, end, _ in record.spans:
+            label = predicted.get((start, end))
+            if label == NEW_LABEL:
+                continue
+            if label is None:
+                overlapping = [lab for (s, e), lab in predicted.items() if s < end and start < e]
+                label = f"partial-{overlapping[0]}" if overlapping else "O"
+            counts[label] += 1
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("runs", nargs="+")
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "new_label_misses.json")
+    args = parser.parse_args()
+    records, _ = read_annotations(EVAL)
+    report = {}
+    for run in args.runs:
+        counts = misses(RUNS / run / "model-last", records)
+        old = sum(n for label, n in counts.items() if label != "O" and not label.endswith(NEW_LABEL))
+        report[run] = {"missed": sum(counts.values()), "as_old_label": old, "counts": dict(counts.most_common())}
+        print(f"{run}: {sum(counts.values())} gold spans missed, {old} of them tagged (or overlapped) with an old label; {dict(counts.most_common())}")
+    args.output.write_text(json.dumps(report, indent=2))
+    print(f"Wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
