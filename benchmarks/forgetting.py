@@ -55,19 +55,27 @@ CALLBACK = dict(load_config(ROOT / "configs" / "callback.cfg", interpolate=False
 CONFIGS: Dict[str, Any] = {
     "naive": ("rehearsal.cfg", {"corpora.train.fill": "outside", "corpora.dev.fill": "outside", "paths.raw": None},
               "reader, fill=outside, no raw text (plain new-label data)"),
-    "fill": ("rehearsal.cfg", {"paths.raw": None}, "reader, fill=teacher, no rehearsal"),
-    "reader": ("rehearsal.cfg", {}, "reader defaults: fill=teacher + rehearsal 1:1"),
-    "callback": ("callback.cfg", {}, "spacy.Corpus.v1 (naive .spacy) + rehearsal_callback.v1"),
-    "reader+callback": ("rehearsal.cfg", {"training.before_update": CALLBACK}, "reader defaults + rehearsal_callback.v1"),
-    "fill+callback": ("fill_callback.cfg", {}, "spacy.Corpus.v1 + rehearsal_fill.v1 + rehearsal_callback.v1"),
-    # Less rehearsal per update: the new label's recall falls with rehearsal's share of the tokens
-    "reader r=0.5": ("rehearsal.cfg", {"corpora.train.rehearsal_ratio": 0.5}, "reader, fill=teacher + rehearsal_ratio 0.5"),
     # Same data format and loop as "callback" without it: the baseline for the callback's wall time
     "naive corpus": ("callback.cfg", {"training.before_update": None}, "spacy.Corpus.v1 (naive .spacy), no callback"),
-    "callback b=4": ("callback.cfg", {"training.before_update.batch_size": 4}, "spacy.Corpus.v1 + rehearsal_callback.v1 with batch_size 4"),
-    "fill+callback b=4": ("fill_callback.cfg", {"training.before_update.batch_size": 4}, "Corpus.v1 + rehearsal_fill.v1 + rehearsal_callback.v1 with batch_size 4"),
+    "fill": ("rehearsal.cfg", {"paths.raw": None}, "reader, fill=teacher, no rehearsal"),
+    "reader": ("rehearsal.cfg", {}, "reader defaults: fill=teacher + rehearsal 1:1"),
+    # The reader called every epoch (max_epochs = -1), so each epoch rehearses fresh raw text;
+    # trained for as many steps as "reader" takes in --epochs epochs
+    "reader stream": ("rehearsal.cfg", {"training.max_epochs": -1}, "reader defaults, max_epochs = -1: fresh rehearsal text every epoch"),
+    "callback": ("callback.cfg", {}, "spacy.Corpus.v1 (naive .spacy) + rehearsal_callback.v1 (batch_size 4, as shipped)"),
+    "reader+callback": ("rehearsal.cfg", {"training.before_update": {**CALLBACK, "batch_size": 8}},
+                        "reader defaults + rehearsal_callback.v1 with batch_size 8"),
+    "fill+callback": ("fill_callback.cfg", {}, "spacy.Corpus.v1 + rehearsal_fill.v1 + rehearsal_callback.v1 (batch_size 4, as shipped)"),
+    # Less rehearsal per update: the new label's recall falls with rehearsal's share of the tokens
+    "reader r=0.5": ("rehearsal.cfg", {"corpora.train.rehearsal_ratio": 0.5}, "reader, fill=teacher + rehearsal_ratio 0.5"),
+    # The callback's rehearsal batch trades the new label against retention
+    "callback b=8": ("callback.cfg", {"training.before_update.batch_size": 8}, "spacy.Corpus.v1 + rehearsal_callback.v1 with batch_size 8"),
+    "fill+callback b=8": ("fill_callback.cfg", {"training.before_update.batch_size": 8}, "Corpus.v1 + rehearsal_fill.v1 + rehearsal_callback.v1 with batch_size 8"),
     "callback b=32": ("callback.cfg", {"training.before_update.batch_size": 32}, "spacy.Corpus.v1 + rehearsal_callback.v1 with its default batch_size 32"),
 }
+# Updates per epoch of "reader" (1235 new + 1235 rehearsal examples, ~76k words in
+# 1000-word batches: 79-80 per call of the reader); the step budget of "reader stream"
+READER_STEPS_PER_EPOCH = 80
 DEFAULT_CONFIGS = ["naive", "fill", "reader", "callback", "reader+callback", "fill+callback"]
 
 
@@ -133,8 +141,12 @@ def train(name: str, seed: int, epochs: int, paths: Dict[str, Path], work: Path,
     corpus = "spacy" if cfg_file != "rehearsal.cfg" else "jsonl"
     cmd_args = [
         "--paths.train", str(paths[f"train_{corpus}"]), "--paths.dev", str(paths[f"eval_{corpus}"]),
-        "--paths.cache", str(paths["cache"]), "--system.seed", str(seed), "--training.max_epochs", str(epochs),
+        "--paths.cache", str(paths["cache"]), "--system.seed", str(seed),
     ]
+    if overrides.get("training.max_epochs") == -1:  # streamed: the same number of updates as `epochs` epochs
+        cmd_args += ["--training.max_epochs", "-1", "--training.max_steps", str(epochs * READER_STEPS_PER_EPOCH)]
+    else:
+        cmd_args += ["--training.max_epochs", str(epochs)]
     if "paths.raw" not in overrides:
         cmd_args += ["--paths.raw", str(paths["raw"])]
     done = out / "result.json"
@@ -214,8 +226,12 @@ def main() -> None:
 
     names = [name for name in CONFIGS if name in args.configs]  # table order, whatever order the jobs ran in
     summary = summarize(runs, names)
+    naive_f = summary["naive"]["means"]["fashion_f"] if "naive" in summary else None
+    for name in names:  # the new label's cost: difference of the means from naive's
+        delta = f"{summary[name]['means']['fashion_f'] - naive_f:+.3f}" if naive_f is not None else "-"
+        summary[name]["cells"].insert(1, delta)
     table = format_table(
-        ["config", "FASHION_BRAND F1", "agreement CoNLL (F / R)", "gold PER/ORG/LOC F1", "agreement fashion F", "train s"],
+        ["config", "FASHION_BRAND F1", "vs naive", "agreement CoNLL (F / R)", "gold PER/ORG/LOC F1", "agreement fashion F", "train s"],
         [[name, *summary[name]["cells"]] for name in names],
     )
     print(f"\nOriginal pipeline gold PER/ORG/LOC F1: {original['gold_conll']['micro']['f']:.3f}; seeds {args.seeds}, {args.epochs} epochs (mean ± half-range)\n")
@@ -235,7 +251,7 @@ def main() -> None:
 
 
 def plot_curves(runs: List[Dict[str, Any]], names: List[str], path: Path) -> None:
-    """The new label's dev F (optimizer averages) at each evaluation, one line per run."""
+    """The new label's dev F (optimizer averages) at each evaluation: per config, the mean over seeds and its range."""
     try:
         import matplotlib
 
@@ -244,16 +260,19 @@ def plot_curves(runs: List[Dict[str, Any]], names: List[str], path: Path) -> Non
     except ImportError:
         print("matplotlib is not installed (pip install 'spacy-rehearsal[plot]'): no plot written")
         return
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    styles = ["-", "--", ":", "-."]
+    fig, ax = plt.subplots(figsize=(9, 5))
     for i, name in enumerate(names):
-        for j, result in enumerate(r for r in runs if r["config"] == name):
-            curve = result["dev_curve"][1:]  # step 0 is the untrained new label
-            ax.plot([c["epoch"] for c in curve], [c["f"] for c in curve], styles[j % len(styles)], color=f"C{i}",
-                    label=name if j == 0 else None)
+        # step 0 is the untrained new label; seeds of one config evaluate at the same steps
+        curves = [r["dev_curve"][1:] for r in runs if r["config"] == name]
+        n = min(len(c) for c in curves)
+        epochs = [statistics.mean(c[k]["epoch"] for c in curves) for k in range(n)]
+        values = [[c[k]["f"] for c in curves] for k in range(n)]
+        ax.plot(epochs, [statistics.mean(v) for v in values], color=f"C{i % 10}", ls="-" if i < 10 else "--",
+                label=f"{name} ({len(curves)} seeds)")
+        ax.fill_between(epochs, [min(v) for v in values], [max(v) for v in values], color=f"C{i % 10}", alpha=0.12)
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"{NEW_LABEL} F on fashion_brands_eval (dev)")
-    ax.set_title("New-label learning curves (one line per seed)")
+    ax.set_title("New-label learning curves: mean over seeds, band = min to max")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
