@@ -226,10 +226,6 @@ def main() -> None:
 
     names = [name for name in CONFIGS if name in args.configs]  # table order, whatever order the jobs ran in
     summary = summarize(runs, names)
-    naive_f = summary["naive"]["means"]["fashion_f"] if "naive" in summary else None
-    for name in names:  # the new label's cost: difference of the means from naive's
-        delta = f"{summary[name]['means']['fashion_f'] - naive_f:+.3f}" if naive_f is not None else "-"
-        summary[name]["cells"].insert(1, delta)
     table = format_table(
         ["config", "FASHION_BRAND F1", "vs naive", "agreement CoNLL (F / R)", "gold PER/ORG/LOC F1", "agreement fashion F", "train s"],
         [[name, *summary[name]["cells"]] for name in names],
@@ -282,6 +278,10 @@ def plot_curves(runs: List[Dict[str, Any]], names: List[str], path: Path) -> Non
 
 
 def summarize(runs: List[Dict[str, Any]], names: List[str]) -> Dict[str, Any]:
+    """Per config: the mean of each figure, and the table's cells (mean ± half-range; the new label's F1
+    as a difference from naive's mean when "naive" ran)."""
+    naive = [r["fashion_brand"]["f"] for r in runs if r["config"] == "naive"]
+    naive_f = statistics.mean(naive) if naive else None
     out = {}
     for name in names:
         rs = [r for r in runs if r["config"] == name]
@@ -302,6 +302,7 @@ def summarize(runs: List[Dict[str, Any]], names: List[str]) -> Dict[str, Any]:
             "means": {k: round(statistics.mean(v), 4) for k, v in figures.items()} | {"values": figures},
             "cells": [
                 cell(figures["fashion_f"]),
+                f"{statistics.mean(figures['fashion_f']) - naive_f:+.3f}" if naive_f is not None else "-",
                 f"{cell(figures['agreement_f'])} / {statistics.mean(figures['agreement_r']):.3f}",
                 cell(figures["gold_f"]),
                 cell(figures["fashion_agreement_f"]),
