@@ -22,6 +22,7 @@ training times (the cold teacher pass is reported separately).
 """
 import argparse
 import json
+import shlex
 import statistics
 import subprocess
 import sys
@@ -234,7 +235,7 @@ def main() -> None:
     print(table)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     report = {
-        "command": " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
+        "command": shlex.join(["python", Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
         "epochs": args.epochs, "seeds": args.seeds, "jobs": args.jobs,
         "teacher_cache_seconds": paths["teacher_seconds"],
         "configs": {name: CONFIGS[name][2] for name in names},

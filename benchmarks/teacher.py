@@ -38,6 +38,7 @@ import os
 import platform
 import random
 import resource
+import shlex
 import shutil
 import subprocess
 import sys
@@ -375,7 +376,7 @@ def main() -> None:
     import spacy
 
     results: Dict[str, Any] = {
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "command": shlex.join([Path(sys.executable).name, *sys.argv]),
         "quick": args.quick,
         "machine": {
             "cpus": os.cpu_count(),
