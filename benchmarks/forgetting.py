@@ -53,9 +53,10 @@ CONLL_LABELS = {"PER", "ORG", "LOC"}
 CALLBACK = dict(load_config(ROOT / "configs" / "callback.cfg", interpolate=False)["training"]["before_update"])
 
 # name: (config file, overrides, what it is)
+# The reader's unannotated tokens taught O, as in plain new-label data
+OUTSIDE = {"corpora.train.fill": "outside", "corpora.dev.fill": "outside"}
 CONFIGS: Dict[str, Any] = {
-    "naive": ("rehearsal.cfg", {"corpora.train.fill": "outside", "corpora.dev.fill": "outside", "paths.raw": None},
-              "reader, fill=outside, no raw text (plain new-label data)"),
+    "naive": ("rehearsal.cfg", {**OUTSIDE, "paths.raw": None}, "reader, fill=outside, no raw text (plain new-label data)"),
     # Same data format and loop as "callback" without it: the baseline for the callback's wall time
     "naive corpus": ("callback.cfg", {"training.before_update": None}, "spacy.Corpus.v1 (naive .spacy), no callback"),
     "fill": ("rehearsal.cfg", {"paths.raw": None}, "reader, fill=teacher, no rehearsal"),
@@ -69,9 +70,8 @@ CONFIGS: Dict[str, Any] = {
     "fill+callback": ("fill_callback.cfg", {}, "spacy.Corpus.v1 + rehearsal_fill.v1 + rehearsal_callback.v1 (batch_size 4, as shipped)"),
     # Less rehearsal per update: the new label's recall falls with rehearsal's share of the tokens
     "reader r=0.5": ("rehearsal.cfg", {"corpora.train.rehearsal_ratio": 0.5}, "reader, fill=teacher + rehearsal_ratio 0.5"),
-    # Rehearsal text without teacher-fill: the unannotated tokens of new examples are taught O
-    "reader outside": ("rehearsal.cfg", {"corpora.train.fill": "outside", "corpora.dev.fill": "outside"},
-                       "reader, fill=outside + rehearsal 1:1"),
+    # Rehearsal text without teacher-fill
+    "reader outside": ("rehearsal.cfg", OUTSIDE, "reader, fill=outside + rehearsal 1:1"),
     # The callback's rehearsal batch trades the new label against retention
     "callback b=8": ("callback.cfg", {"training.before_update.batch_size": 8}, "spacy.Corpus.v1 + rehearsal_callback.v1 with batch_size 8"),
     "fill+callback b=8": ("fill_callback.cfg", {"training.before_update.batch_size": 8}, "Corpus.v1 + rehearsal_fill.v1 + rehearsal_callback.v1 with batch_size 8"),
