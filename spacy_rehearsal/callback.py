@@ -11,7 +11,6 @@ spaCy's `Language.rehearse()` (which nudges the model's scores towards a copy
 of itself, experimental for NER upstream) is not used: silver examples are,
 and benchmarks/forgetting.py measures what they keep.
 """
-import logging
 import random
 import weakref
 from collections import deque
@@ -23,11 +22,13 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
 
-from .formats import check_raw_path, iter_raw_texts
+from . import messages
+from .errors import InputError, SettingError
+from .rawtext import check_raw_path, count_raw_texts
 from .scoring import score_ents
 from .teacher import Teacher
 
-logger = logging.getLogger("spacy_rehearsal")
+NAME = "rehearsal_callback.v1"
 
 Mode = Literal["silver"]
 SHUFFLE_BUFFER = 2048
@@ -97,18 +98,36 @@ def create_rehearsal_callback(
     teacher_labels (Optional[List[str]]): Teacher labels to rehearse (None: all);
         entities of other labels are taught as O.
     heldout_size (int): The first N raw texts are kept out of rehearsal and
-        used by `rehearsal_logger.v1` to report retention. 0: none.
+        used by `rehearsal_logger.v1`/`.v2` to report retention. 0: none.
     n_process (int): Processes for the teacher pass.
     RETURNS (Callable[[Language, Dict[str, Any]], None]): The callback.
+
+    The raw text, the teacher and `cache_dir` are checked when the config is
+    resolved; raw lines that turn out bad during training are skipped and
+    counted (see `rehearsal_reader.v1`).
     """
     for name, value, low in (("batch_size", batch_size, 1), ("every_n_steps", every_n_steps, 1), ("heldout_size", heldout_size, 0)):
         if value < low:
-            raise ValueError(f"rehearsal_callback.v1: {name} must be >= {low}, got {value}")
+            raise SettingError(f"{NAME}: {name} must be >= {low}, got {value}")
     if not components:
-        raise ValueError("rehearsal_callback.v1: components is empty: name the components to rehearse, e.g. [\"ner\"]")
+        raise SettingError(f"{NAME}: components is empty: name the components to rehearse, e.g. [\"ner\"]")
     check_raw_path(raw_path)
+    n_texts = count_raw_texts(raw_path, heldout_size + 1)
+    if n_texts <= heldout_size:
+        raise InputError(
+            str(raw_path),
+            f"raw text holds only {n_texts} texts and heldout_size = {heldout_size} holds them all out "
+            f"for retention, leaving none to rehearse: lower heldout_size or add raw text",
+        )
+    teacher_ = Teacher(teacher, teacher_labels, n_process=n_process)
+    teacher_.cache(cache_dir)  # a file or a read-only directory fails now, not mid-training
+    messages.info(
+        f"{NAME} {raw_path}: {batch_size} rehearsal texts drawn every {every_n_steps} step(s); "
+        f"the first {heldout_size} held out for retention",
+        once=True,
+    )
     return RehearsalCallback(
-        Teacher(teacher, teacher_labels, n_process=n_process),
+        teacher_,
         raw_path,
         components=components,
         batch_size=batch_size,
@@ -174,13 +193,13 @@ class RehearsalCallback:
         frozen = set(training.get("frozen_components", []))
         missing = [c for c in self.components if c not in nlp.pipe_names]
         if missing:
-            raise ValueError(
+            raise SettingError(
                 f"rehearsal_callback.v1: components {missing} are not in the pipeline {nlp.pipe_names}. "
                 f"Set [training.before_update] components to the components to rehearse."
             )
         frozen_asked = [c for c in self.components if c in frozen]
         if frozen_asked:
-            raise ValueError(
+            raise SettingError(
                 f"rehearsal_callback.v1: components {frozen_asked} are in [training] frozen_components, "
                 f"so rehearsal cannot update them. Remove them from components or from frozen_components."
             )
@@ -192,17 +211,17 @@ class RehearsalCallback:
         self._annotates = list(training.get("annotating_components", []))
         dropout = training.get("dropout", 0.0)
         self._dropout = float(dropout) if isinstance(dropout, (int, float)) else 0.0
-        raw = iter_raw_texts(self.raw_path)
+        raw = self.teacher.raw_texts(self.raw_path, owner=NAME)
         heldout = list(islice(self.teacher.annotate(raw, cache_dir=self.cache_dir, vocab=nlp.vocab), self.heldout_size))
         stream = self.teacher.rehearsal_stream(
-            self.raw_path, cache_dir=self.cache_dir, vocab=nlp.vocab, skip=self.heldout_size
+            self.raw_path, cache_dir=self.cache_dir, vocab=nlp.vocab, skip=self.heldout_size, owner=NAME
         )
         self._stream = _shuffled(stream, random.Random(self.seed))
         _STATES[nlp] = RehearsalState(self.teacher, heldout)
         self._nlp = weakref.ref(nlp)
-        logger.info(
-            "Rehearsing %s on %s: %d raw examples every %d step(s); %d held out for retention",
-            sorted(update), self.raw_path, self.batch_size, self.every_n_steps, len(heldout),
+        messages.detail(
+            f"{NAME}: rehearsing {sorted(update)} on {self.raw_path}: {self.batch_size} raw examples every "
+            f"{self.every_n_steps} step(s); {len(heldout)} held out for retention"
         )
 
 

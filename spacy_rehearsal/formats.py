@@ -1,6 +1,5 @@
-"""Reading the inputs: new annotations and raw text.
+"""Reading annotations: the new examples (the reader's `path`, `--gold` of `spacy rehearsal evaluate`).
 
-Annotations (the reader's `path`, gold for `spacy rehearsal evaluate`):
 - `.jsonl` in Prodigy's format: `{"text", "tokens"?, "spans": [{"start", "end",
   "label"}], "answer"?}`. `answer` other than "accept" is skipped and counted.
 - `.jsonl` in spaCy's form: `{"text", "entities": [[start, end, label], ...]}`.
@@ -8,34 +7,36 @@ Annotations (the reader's `path`, gold for `spacy rehearsal evaluate`):
   missing stay missing.
 - a directory of such files (searched recursively, sorted by path).
 
-Raw text (the reader's and the callback's `raw_path`):
-- `.txt`: one text per line; blank lines are skipped and counted.
-- `.jsonl`: `{"text": ...}` per line (Prodigy's raw format).
-- `.spacy`: the texts (and tokenization) of the docs; annotations are ignored.
-- a directory of such files.
-
 Everything here is pure I/O and validation: no pipeline is run. Errors name the
-file and the line (JSONL, TXT) or the doc index (DocBin).
+file and the line (JSONL) or the doc index (DocBin), and quote at most a few
+words of the text. Raw text is read by `rawtext.py`, the files themselves
+(encodings, JSONL lines, DocBin) by `textfiles.py`; their public names are
+importable from here too.
 """
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Counter, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
-import srsly
-from spacy.tokens import Doc, DocBin
+from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
+from .errors import InputError
+from .rawtext import RAW_SUFFIXES, RawText, check_raw_path, iter_raw_texts
+from .textfiles import FileStats, jsonl_objects, list_files, load_docbin, text_field
+
+__all__ = [
+    "ANNOTATION_SUFFIXES", "RAW_SUFFIXES", "FileStats", "InputError", "RawText", "Record", "check_raw_path",
+    "check_spans", "doc_from_record", "iter_raw_texts", "iter_records_as_raw", "list_files", "read_annotations",
+]
+
 ANNOTATION_SUFFIXES = (".jsonl", ".spacy")
-RAW_SUFFIXES = (".txt", ".jsonl", ".spacy")
 ACCEPT = "accept"
+EXCERPT_CHARS = 30
 
 
-class InputError(ValueError):
-    """Bad input data. The message names the file and line or doc index."""
-
-    def __init__(self, location: str, message: str):
-        self.location = location
-        super().__init__(f"{location}: {message}")
+def excerpt(text: str) -> str:
+    """A few characters of the user's text for a message, quoted."""
+    return repr(text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…")
 
 
 @dataclass
@@ -59,99 +60,38 @@ class Record:
     missing: List[int] = field(default_factory=list)
 
 
-@dataclass
-class RawText:
-    """One raw text for the teacher. `words`/`spaces` are set for DocBin input."""
-
-    source: str
-    text: str
-    words: Optional[List[str]] = None
-    spaces: Optional[List[bool]] = None
-
-
-@dataclass
-class FileStats:
-    """What was read from one file, for the log."""
-
-    path: Path
-    examples: int = 0
-    spans: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)
-
-    def describe(self) -> str:
-        text = f"{self.path}: {self.examples} examples, {self.spans} spans"
-        if self.skipped:
-            parts = ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items()))
-            text += f"; skipped {parts}"
-        return text
-
-
-def list_files(path: Path, suffixes: Sequence[str], what: str) -> List[Path]:
-    """The input files under `path`, sorted, with an error for anything unusable.
-
-    path (Path): A file or a directory (searched recursively).
-    suffixes (Sequence[str]): The accepted file suffixes.
-    what (str): What the files hold, for error messages ("annotations").
-    RETURNS (List[Path]): The files, in a stable order.
-    """
-    path = Path(path)
-    ok = ", ".join(suffixes)
-    if not path.exists():
-        raise InputError(str(path), f"{what} file or directory not found")
-    if path.is_file():
-        if path.suffix not in suffixes:
-            raise InputError(str(path), f"unsupported {what} file type '{path.suffix}' (expected {ok})")
-        return [path]
-    files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-    unknown = [p for p in files if p.suffix not in suffixes]
-    if unknown:
-        names = ", ".join(str(p) for p in unknown[:5])
-        raise InputError(str(path), f"unsupported {what} files in directory ({ok} expected): {names}")
-    if not files:
-        raise InputError(str(path), f"directory holds no {what} files ({ok})")
-    return files
-
-
-def _iter_jsonl(path: Path) -> Iterator[Tuple[int, dict]]:
-    with path.open("r", encoding="utf8") as f:
-        for i, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                data = srsly.json_loads(line)
-            except ValueError as e:
-                raise InputError(f"{path}:{i}", f"line is not valid JSON ({e})") from None
-            if not isinstance(data, dict):
-                raise InputError(f"{path}:{i}", f"expected a JSON object, got {type(data).__name__}")
-            yield i, data
-
-
-def _text_of(data: dict, where: str) -> str:
-    if "text" not in data:
-        raise InputError(where, "record has no 'text' field")
-    text = data["text"]
-    if not isinstance(text, str):
-        raise InputError(where, f"'text' must be a string, got {type(text).__name__}")
-    return text
-
-
 def _spans_of(data: dict, text: str, where: str) -> List[Tuple[int, int, str]]:
     if "spans" in data:
-        raw = data["spans"] or []
         spans = []
-        for j, span in enumerate(raw):
+        for j, span in enumerate(_list_field(data, "spans", where)):
             if not isinstance(span, dict) or not {"start", "end", "label"} <= set(span):
-                raise InputError(where, f"span {j} needs 'start', 'end' and 'label': {span!r}")
+                raise InputError(where, f"span {j} needs 'start', 'end' and 'label': {_shown(span)}")
             spans.append((span["start"], span["end"], span["label"]))
     elif "entities" in data:
         spans = []
-        for j, ent in enumerate(data["entities"] or []):
+        for j, ent in enumerate(_list_field(data, "entities", where)):
             if not isinstance(ent, (list, tuple)) or len(ent) != 3:
-                raise InputError(where, f"entity {j} must be [start, end, label]: {ent!r}")
+                raise InputError(where, f"entity {j} must be [start, end, label]: {_shown(ent)}")
             spans.append(tuple(ent))
     else:
         spans = []
     return check_spans(spans, len(text), where, text)
+
+
+def _list_field(data: dict, name: str, where: str) -> list:
+    """A field that must hold a list (null: empty)."""
+    value = data[name]
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError(where, f"'{name}' must be a list, got {type(value).__name__}")
+    return value
+
+
+def _shown(value: object) -> str:
+    """A value for a message, cut short (it may hold the user's text)."""
+    text = repr(value)
+    return text if len(text) <= 2 * EXCERPT_CHARS else text[: 2 * EXCERPT_CHARS - 1] + "…"
 
 
 def check_spans(
@@ -175,8 +115,8 @@ def check_spans(
     out.sort()
     for (s1, e1, l1), (s2, e2, l2) in zip(out, out[1:]):
         if s2 < e1:
-            a, b = text[s1:e1], text[s2:e2]
-            raise InputError(where, f"overlapping spans ({s1}, {e1}, {l1}) {a!r} and ({s2}, {e2}, {l2}) {b!r}")
+            a, b = excerpt(text[s1:e1]), excerpt(text[s2:e2])
+            raise InputError(where, f"overlapping spans ({s1}, {e1}, {l1}) {a} and ({s2}, {e2}, {l2}) {b}")
     return out
 
 
@@ -189,12 +129,12 @@ def _words_from_tokens(tokens: list, text: str, where: str) -> Tuple[List[str], 
         try:
             start, end = int(tok["start"]), int(tok["end"])
         except (KeyError, TypeError, ValueError):
-            raise InputError(where, f"token {j} needs integer 'start' and 'end': {tok!r}") from None
+            raise InputError(where, f"token {j} needs integer 'start' and 'end': {_shown(tok)}") from None
         if start < pos or end <= start or end > len(text):
             raise InputError(where, f"token {j} ({start}, {end}) is out of order or outside the text")
         gap = text[pos:start]
         if gap.strip():
-            raise InputError(where, f"text {gap!r} before token {j} is not covered by any token")
+            raise InputError(where, f"text {excerpt(gap.strip())} before token {j} is not covered by any token")
         if gap:
             if words and gap == " ":
                 spaces[-1] = True
@@ -210,7 +150,7 @@ def _words_from_tokens(tokens: list, text: str, where: str) -> Tuple[List[str], 
         pos = end
     rest = text[pos:]
     if rest.strip():
-        raise InputError(where, f"text {rest!r} after the last token is not covered by any token")
+        raise InputError(where, f"text {excerpt(rest.strip())} after the last token is not covered by any token")
     if rest:
         if words and rest[0] == " ":
             spaces[-1] = True
@@ -247,97 +187,40 @@ def read_annotations(path: Path, vocab: Optional[Vocab] = None) -> Tuple[List[Re
 
 
 def _records_from_jsonl(path: Path, stats: FileStats, vocab: Vocab) -> Iterator[Record]:
-    for i, data in _iter_jsonl(path):
+    for i, data, problem in jsonl_objects(path):
         where = f"{path}:{i}"
+        if data is None:
+            raise InputError(where, problem)
         answer = data.get("answer", ACCEPT)
         if answer != ACCEPT:
-            stats.skipped[f"answer={answer}"] += 1
+            stats.skip(f"answer={_shown(answer) if not isinstance(answer, str) else answer[:EXCERPT_CHARS]}", where)
             continue
-        text = _text_of(data, where)
+        text, problem = text_field(data)
+        if problem:
+            raise InputError(where, problem)
         if not text.strip():
-            stats.skipped["empty text"] += 1
+            stats.skip("empty text", where)
             continue
         spans = _spans_of(data, text, where)
         words = spaces = None
-        if data.get("tokens"):
-            words, spaces = _words_from_tokens(data["tokens"], text, where)
+        if "tokens" in data:
+            tokens = _list_field(data, "tokens", where)
+            if tokens:
+                words, spaces = _words_from_tokens(tokens, text, where)
         yield Record(where, text, spans, words, spaces)
 
 
 def _records_from_docbin(path: Path, stats: FileStats, vocab: Vocab) -> Iterator[Record]:
-    for i, doc in enumerate(_load_docbin(path, vocab)):
+    for i, doc in enumerate(load_docbin(path, vocab)):
         where = f"{path}#doc{i}"
         if not doc.text.strip():
-            stats.skipped["empty text"] += 1
+            stats.skip("empty text", where)
             continue
         spans = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
         missing = [t.i for t in doc if t.ent_iob == 0]
         words = [t.text for t in doc]
         spaces = [bool(t.whitespace_) for t in doc]
         yield Record(where, doc.text, spans, words, spaces, missing)
-
-
-def _load_docbin(path: Path, vocab: Vocab) -> Iterator[Doc]:
-    try:
-        docbin = DocBin().from_disk(path)
-    except Exception as e:  # msgpack/zlib raise many types
-        raise InputError(str(path), f"not a readable DocBin file ({type(e).__name__}: {e})") from None
-    return docbin.get_docs(vocab)
-
-
-def iter_raw_texts(path: Path, stats: Optional[Dict[Path, FileStats]] = None) -> Iterator[RawText]:
-    """Stream raw texts from every file under `path`, in a stable order.
-
-    Blank texts are skipped and counted in `stats` (if given). Nothing is held
-    in memory beyond the current line or DocBin file.
-
-    path (Path): A .txt, .jsonl or .spacy file, or a directory of them.
-    stats (Optional[Dict[Path, FileStats]]): Filled with per-file counts.
-    YIELDS (RawText): The texts.
-    """
-    for file in list_files(path, RAW_SUFFIXES, "raw text"):
-        file_stats = FileStats(file)
-        if stats is not None:
-            stats[file] = file_stats
-        for raw in _raw_from_file(file, file_stats):
-            file_stats.examples += 1
-            yield raw
-
-
-def _raw_from_file(path: Path, stats: FileStats) -> Iterator[RawText]:
-    if path.suffix == ".txt":
-        with path.open("r", encoding="utf8") as f:
-            for i, line in enumerate(f, start=1):
-                text = line.rstrip("\r\n")
-                if not text.strip():
-                    stats.skipped["blank lines"] += 1
-                    continue
-                yield RawText(f"{path}:{i}", text)
-    elif path.suffix == ".jsonl":
-        for i, data in _iter_jsonl(path):
-            text = _text_of(data, f"{path}:{i}")
-            if not text.strip():
-                stats.skipped["empty text"] += 1
-                continue
-            yield RawText(f"{path}:{i}", text)
-    else:
-        for i, doc in enumerate(_load_docbin(path, Vocab())):
-            if not doc.text.strip():
-                stats.skipped["empty text"] += 1
-                continue
-            yield RawText(f"{path}#doc{i}", doc.text, [t.text for t in doc], [bool(t.whitespace_) for t in doc])
-
-
-def check_raw_path(path: Path) -> List[Path]:
-    """Fail early (at config resolve time) on a raw path that cannot be read.
-
-    Checks that the files exist and have supported types, and that the first
-    file yields at least one text. RETURNS (List[Path]): The files.
-    """
-    files = list_files(path, RAW_SUFFIXES, "raw text")
-    if next(iter_raw_texts(files[0]), None) is None and len(files) == 1:
-        raise InputError(str(files[0]), "raw text file holds no texts")
-    return files
 
 
 def doc_from_record(vocab: Vocab, record: "Record | RawText", make_doc) -> Doc:

@@ -11,15 +11,49 @@ according to `fill`:
 - "outside": O. This is the naive setting that makes a model forget.
 
 Gold spans always stay as they are, and tokens whose annotation is missing in
-the input stay missing.
+the input stay missing. Before any merge, gold spans given as character
+offsets are put on the tokens (`gold_token_spans`): a span that does not fall
+on token boundaries is an error naming its file and line, or skips its
+example, never silently widened. The reader and `spacy rehearsal evaluate
+--gold` share that check.
 """
-from typing import Collection, Iterable, List, Literal, Sequence, Tuple
+from typing import Collection, Iterable, List, Literal, Optional, Sequence, Tuple
 
 from spacy.tokens import Doc, Span
+
+from .errors import InputError
+from .formats import Record, excerpt
 
 Fill = Literal["teacher", "missing", "outside"]
 FILL_VALUES: Tuple[str, ...] = ("teacher", "missing", "outside")
 TokenSpan = Tuple[int, int, str]
+
+
+def gold_token_spans(record: Record, doc: Doc, *, skip: bool = False, hint: str = "") -> Optional[List[TokenSpan]]:
+    """The record's gold spans as token offsets in `doc` (the record's tokens).
+
+    record (Record): The annotated record (character offsets).
+    doc (Doc): The record's text, tokenized as it will be trained or scored.
+    skip (bool): Return None for a span off token boundaries, instead of raising.
+    hint (str): What the user can do about a misaligned span, appended to the error.
+    RETURNS (Optional[List[TokenSpan]]): The spans, or None (with skip=True).
+    RAISES (InputError): A span off token boundaries, naming the file and line.
+    """
+    spans: List[TokenSpan] = []
+    for start, end, label in record.spans:
+        span = doc.char_span(start, end, label=label, alignment_mode="strict")
+        if span is None:
+            if skip:
+                return None
+            near = doc.char_span(start, end, alignment_mode="expand")
+            raise InputError(
+                record.source,
+                f"span ({start}, {end}, {label}) {excerpt(record.text[start:end])} does not fall on token "
+                f"boundaries (nearest tokens: {excerpt(near.text) if near is not None else '?'}). "
+                f"Fix the offsets or give the tokenization in 'tokens'{hint}.",
+            )
+        spans.append((span.start, span.end, label))
+    return spans
 
 
 def fill_spans(

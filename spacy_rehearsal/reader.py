@@ -1,6 +1,6 @@
 """`rehearsal_reader.v1`: new annotations mixed with pseudo-rehearsal examples."""
-import logging
 import random
+from collections import Counter
 from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, List, Literal, Optional, Set, Tuple
@@ -9,11 +9,16 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
 
-from .formats import FileStats, InputError, Record, check_raw_path, iter_records_as_raw, read_annotations
-from .merge import Fill, TokenSpan, merge_entities
+from . import messages
+from .errors import InputError, SettingError
+from .formats import Record, check_raw_path, iter_records_as_raw, read_annotations
+from .merge import Fill, TokenSpan, gold_token_spans, merge_entities
+from .rawtext import too_long_reason
 from .teacher import Teacher
+from .textfiles import FileStats, describe_skips
 
-logger = logging.getLogger("spacy_rehearsal")
+NAME = "rehearsal_reader.v1"
+MISALIGNED_HINT = ', or set misaligned_spans = "skip" to skip such examples'
 
 Misaligned = Literal["error", "skip"]
 
@@ -39,7 +44,8 @@ def create_rehearsal_reader(
 
     Everything that can be checked without the trained pipeline is checked
     here, when `spacy train` resolves the config: the annotation files are read
-    and validated, the teacher is loaded and the raw text is opened.
+    and validated, the teacher is loaded, the raw text is opened and the cache
+    directory is tried. What was read and skipped is printed as one line.
 
     path (Path): New annotations: .jsonl (Prodigy or spaCy format), .spacy, or a directory.
     teacher (str): The original pipeline (package name or path). Its whole
@@ -53,7 +59,10 @@ def create_rehearsal_reader(
     teacher_labels (Optional[List[str]]): Teacher labels rehearsal and fill may
         use. None: all. Teacher entities of other labels are O.
     max_length (int): Skip examples longer than this many tokens (the
-        teacher's tokenization; == max_length is kept). 0: no limit.
+        teacher's tokenization; == max_length is kept). 0: no limit. Texts
+        longer than the teacher's `nlp.max_length` characters, which spaCy
+        cannot tokenize, are always skipped, in the annotations and in the raw
+        text. All skips are counted in the printed line.
     limit (int): Use only the first N usable new examples, counted over all
         files (after skips). 0: all.
     shuffle (bool): Shuffle the examples of each call.
@@ -66,28 +75,29 @@ def create_rehearsal_reader(
     RETURNS (Callable[[Language], Iterable[Example]]): The corpus.
     """
     if rehearsal_ratio < 0:
-        raise ValueError(f"rehearsal_ratio must be >= 0, got {rehearsal_ratio}")
+        raise SettingError(f"{NAME}: rehearsal_ratio must be >= 0, got {rehearsal_ratio}")
     for name, value in (("max_length", max_length), ("limit", limit)):
         if value < 0:
-            raise ValueError(f"{name} must be >= 0 (0 means no {name}), got {value}")
+            raise SettingError(f"{NAME}: {name} must be >= 0 (0 means no {name}), got {value}")
     if n_process < 1 or batch_size < 1:
-        raise ValueError(f"n_process and batch_size must be >= 1, got {n_process} and {batch_size}")
+        raise SettingError(f"{NAME}: n_process and batch_size must be >= 1, got {n_process} and {batch_size}")
     if raw_path is not None:
         check_raw_path(raw_path)
     elif rehearsal_ratio > 0:
-        logger.debug("No raw_path: the reader adds no rehearsal examples")
+        messages.detail(f"{NAME} {path}: no raw_path, so no rehearsal examples")
     records, stats = read_annotations(path)
     teacher_ = Teacher(teacher, teacher_labels, batch_size=batch_size, n_process=n_process)
+    teacher_.cache(cache_dir)  # a file or a read-only directory fails now, not mid-training
     # Tokenize with the teacher's tokenizer now, not on the first call: spaCy
     # calls the dev reader only at the first evaluation, mid-training.
     examples = _align_records(records, stats, teacher_, max_length, misaligned_spans)
-    for file_stats in stats:
-        logger.info("Read %s", file_stats.describe())
+    n_read = len(examples)
     if limit and len(examples) > limit:
-        logger.info("%s: limit = %d, using the first %d of %d examples", path, limit, limit, len(examples))
         examples = examples[:limit]
     if not examples:
-        raise InputError(str(path), "no usable annotated examples")
+        raise InputError(str(path), f"no usable annotated examples ({_summary(stats, n_read, limit)})")
+    n_rehearsal = round(rehearsal_ratio * len(examples)) if raw_path is not None else 0
+    _show_counts(path, stats, n_read, limit, n_rehearsal, raw_path)
     return RehearsalCorpus(
         examples,
         teacher_,
@@ -106,48 +116,62 @@ def _align_records(
 ) -> List[Tuple[Record, List[TokenSpan]]]:
     """Records with their gold spans as token offsets in the teacher's tokenization.
 
-    Examples longer than `max_length` tokens are skipped; an example with a span
-    off token boundaries raises InputError, or is skipped with
-    misaligned_spans="skip". Skips are counted in the stats of their file.
+    Examples longer than the teacher's `nlp.max_length` characters or
+    `max_length` tokens are skipped; an example with a span off token
+    boundaries raises InputError, or is skipped with misaligned_spans="skip".
+    Skips are counted in the stats of their file.
     """
     out: List[Tuple[Record, List[TokenSpan]]] = []
     todo = iter(records)
+    too_long = too_long_reason(teacher.max_chars)
     for file_stats in stats:  # records come file by file, `examples` of each
         for record in islice(todo, file_stats.examples):
-            doc = teacher.make_doc(record)
-            why = None
-            if max_length and len(doc) > max_length:
-                why = "longer than max_length"
+            gold: Optional[List[TokenSpan]] = None
+            if len(record.text) > teacher.max_chars:
+                why = too_long
             else:
-                gold = _gold_token_spans(record, doc, misaligned_spans)
-                if gold is None:
-                    why = "misaligned spans"
-            if why is not None:
+                doc = teacher.make_doc(record)
+                if max_length and len(doc) > max_length:
+                    why = "longer than max_length"
+                else:
+                    skip = misaligned_spans == "skip"
+                    gold = gold_token_spans(record, doc, skip=skip, hint=MISALIGNED_HINT)
+                    why = "misaligned spans" if gold is None else ""
+            if gold is None:
                 file_stats.examples -= 1
                 file_stats.spans -= len(record.spans)
-                file_stats.skipped[why] += 1
+                file_stats.skip(why, record.source)
                 continue
             out.append((record, gold))
     return out
 
 
-def _gold_token_spans(record: Record, doc: Doc, misaligned_spans: str) -> Optional[List[TokenSpan]]:
-    spans: List[TokenSpan] = []
-    for start, end, label in record.spans:
-        span = doc.char_span(start, end, label=label, alignment_mode="strict")
-        if span is None:
-            if misaligned_spans == "skip":
-                logger.debug("%s: skipped, span (%d, %d, %s) is off token boundaries", record.source, start, end, label)
-                return None
-            near = doc.char_span(start, end, alignment_mode="expand")
-            raise InputError(
-                record.source,
-                f"span ({start}, {end}, {label}) {record.text[start:end]!r} does not fall on token "
-                f"boundaries (nearest tokens: {near.text if near is not None else '?'!r}). Fix the offsets, "
-                f"give the tokenization in 'tokens', or set misaligned_spans = \"skip\" to skip such examples.",
-            )
-        spans.append((span.start, span.end, label))
-    return spans
+def _summary(stats: List[FileStats], n_read: int, limit: int) -> str:
+    """"1230 examples, 527 spans read; skipped 3 answer=reject; limit 100"."""
+    skipped: Counter = Counter()
+    for file_stats in stats:
+        skipped.update(file_stats.skipped)
+    text = f"{n_read} examples, {sum(s.spans for s in stats)} spans read"
+    if skipped:
+        text += f"; skipped {describe_skips(skipped)}"
+    if limit and n_read > limit:
+        text += f"; limit = {limit}: using the first {limit}"
+    return text
+
+
+def _show_counts(
+    path: Path, stats: List[FileStats], n_read: int, limit: int, n_rehearsal: int, raw_path: Optional[Path]
+) -> None:
+    """One line for the corpus in `spacy train`'s output; per-file detail under --verbose."""
+    line = f"{NAME} {path}: {_summary(stats, n_read, limit)}"
+    if raw_path is not None:
+        line += f"; {n_rehearsal} rehearsal texts drawn a call from {raw_path}"
+    messages.info(line, once=True)
+    for file_stats in stats:
+        if len(stats) > 1:
+            messages.detail(f"  {file_stats.describe()}", once=True)
+        for why, where in sorted(file_stats.first_skip.items()):
+            messages.detail(f"  {why}: first at {where}", once=True)
 
 
 class RehearsalCorpus:
@@ -181,6 +205,7 @@ class RehearsalCorpus:
         self.shuffle = shuffle
         self.cache_dir = cache_dir
         self.covered_labels: Set[str] = {label for r, _ in examples for _, _, label in r.spans}
+        self.n_drawn = 0
         self._rng = random.Random(seed)
         self._new: Optional[List[Doc]] = None
         self._raw: Optional[Iterator[Doc]] = None
@@ -221,15 +246,18 @@ class RehearsalCorpus:
             )
             n_teacher += len(ref.ents) - len(gold)
             out.append(ref)
-        logger.info(
-            "%d new examples (labels %s), fill=%s added %d teacher entities",
-            len(out), sorted(self.covered_labels), self.fill, n_teacher,
+        messages.detail(
+            f"{NAME}: {len(out)} new examples (labels {sorted(self.covered_labels)}), "
+            f"fill={self.fill} added {n_teacher} teacher entities"
         )
         return out
 
     def _draw_rehearsal(self, nlp: Language, n: int) -> List[Doc]:
         if self._raw is None:
             self._raw = self.teacher.rehearsal_stream(
-                self.raw_path, cache_dir=self.cache_dir, vocab=nlp.vocab, max_length=self.max_length
+                self.raw_path, cache_dir=self.cache_dir, vocab=nlp.vocab, max_length=self.max_length, owner=NAME
             )
-        return [self.teacher.silver_doc(doc, nlp.vocab) for doc in islice(self._raw, n)]
+        drawn = [self.teacher.silver_doc(doc, nlp.vocab) for doc in islice(self._raw, n)]
+        self.n_drawn += len(drawn)
+        messages.detail(f"{NAME}: drew {len(drawn)} rehearsal texts from {self.raw_path} ({self.n_drawn} in all)")
+        return drawn

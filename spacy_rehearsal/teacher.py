@@ -4,28 +4,29 @@ One `Teacher` serves the reader, the fill augmenter, the callback and the
 `spacy rehearsal` commands. It runs the teacher's *whole* pipeline (the
 parser's sentence boundaries constrain its NER, so running the NER alone gives
 other entities), keeps only the tokenization and the entities, and streams the
-result shard by shard: only as much text is annotated as is consumed, and with
-a cache directory every finished shard is stored and reused.
+result shard by shard (`teacher_pass.py`): only as much text is annotated as
+is consumed, and with a cache directory every finished shard is stored and
+reused.
 """
-import atexit
 import hashlib
 import json
-import logging
-import time
-from collections import deque
+from collections import Counter
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Deque, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc, DocBin, Span
+from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
-from .cache import ShardCache, docs_to_bytes, shard_key
-from .formats import InputError, RawText, doc_from_record, iter_raw_texts
-
-logger = logging.getLogger("spacy_rehearsal")
+from . import messages
+from .cache import ShardCache
+from .errors import InputError, TeacherError
+from .formats import doc_from_record
+from .rawtext import RawText, iter_raw_texts
+from .teacher_pass import annotate_in_shards
+from .textfiles import FileStats, describe_skips
 
 SHARD_SIZE = 1000
 ENTITY_FACTORIES = ("ner", "beam_ner", "entity_ruler", "span_ruler")
@@ -33,18 +34,21 @@ ENTITY_FACTORIES = ("ner", "beam_ner", "entity_ruler", "span_ruler")
 _LOADED: Dict[str, Language] = {}
 
 
-class TeacherError(ValueError):
-    """The teacher pipeline cannot be used."""
+__all__ = ["Teacher", "TeacherError", "load_pipeline"]
 
 
-def load_pipeline(name: Union[str, Path]) -> Language:
-    """Load a pipeline by package name or path, once per process."""
+def load_pipeline(name: Union[str, Path], role: str = "teacher") -> Language:
+    """Load a pipeline by package name or path, once per process.
+
+    role (str): What the pipeline is to the user, for errors ("teacher", "updated").
+    """
     key = str(name)
     if key not in _LOADED:
         try:
             _LOADED[key] = spacy.load(name)
         except OSError as e:
-            raise TeacherError(f"Cannot load teacher pipeline '{name}': {e}") from None
+            reason = " ".join(str(e).split())
+            raise TeacherError(f"Cannot load {role} pipeline '{name}': {reason}") from None
     return _LOADED[key]
 
 
@@ -69,6 +73,9 @@ class Teacher:
         every entity the pipeline predicts.
     batch_size (int): Batch size for `nlp.pipe`.
     n_process (int): Processes for `nlp.pipe`.
+    role (str): What the pipeline is to the user, for errors: "teacher", or
+        "base"/"updated" in `spacy rehearsal evaluate`.
+    labels_option (str): The setting that gave `labels`, for errors.
     """
 
     def __init__(
@@ -78,16 +85,19 @@ class Teacher:
         *,
         batch_size: int = 256,
         n_process: int = 1,
+        role: str = "teacher",
+        labels_option: str = "teacher_labels",
     ):
         self.name = str(name)
-        self.nlp = load_pipeline(name)
+        self.role = role
+        self.nlp = load_pipeline(name, role)
         self.batch_size = batch_size
         self.n_process = n_process
         entity_pipes = [n for n in self.nlp.pipe_names if self.nlp.get_pipe_meta(n).factory in ENTITY_FACTORIES]
         if not entity_pipes:
             raise TeacherError(
-                f"Teacher pipeline '{self.name}' has no 'ner' component, so it has no entities "
-                f"to rehearse (pipeline: {self.nlp.pipe_names})."
+                f"{role.capitalize()} pipeline '{self.name}' has no 'ner' component, so it has no entities "
+                f"to {'rehearse' if role == 'teacher' else 'compare'} (pipeline: {self.nlp.pipe_names})."
             )
         self.all_labels: Set[str] = set()
         for pipe_name in entity_pipes:
@@ -96,7 +106,7 @@ class Teacher:
             unknown = sorted(set(labels) - self.all_labels)
             if unknown:
                 raise TeacherError(
-                    f"teacher_labels {unknown} are not predicted by teacher '{self.name}' "
+                    f"{labels_option} {unknown} are not predicted by {role} '{self.name}' "
                     f"(its labels: {sorted(self.all_labels)})"
                 )
         self.labels: Optional[Set[str]] = set(labels) if labels is not None else None
@@ -124,11 +134,34 @@ class Teacher:
             self._fingerprint = h.hexdigest()
         return self._fingerprint
 
-    def cache(self, cache_dir: Optional[Path]) -> Optional[ShardCache]:
-        """The shard cache for this teacher under `cache_dir`, or None."""
+    @property
+    def max_chars(self) -> int:
+        """The longest text the pipeline takes, in characters (`nlp.max_length`)."""
+        return int(self.nlp.max_length)
+
+    def cache(self, cache_dir: Optional[Path], what: str = "cache_dir") -> Optional[ShardCache]:
+        """The shard cache for this teacher under `cache_dir`, or None.
+
+        what (str): What the user calls the directory, for errors.
+        RAISES (InputError): The directory is a file or cannot be written.
+        """
         if cache_dir is None:
             return None
-        return ShardCache(Path(cache_dir), self.fingerprint, self.info)
+        return ShardCache(Path(cache_dir), self.fingerprint, self.info, what)
+
+    def raw_texts(
+        self, raw_path: Path, stats: Optional[Dict[Path, FileStats]] = None, owner: str = "rehearsal"
+    ) -> Iterator[RawText]:
+        """Raw text as training reads it: bad lines and texts over `max_chars` skipped and counted.
+
+        Each skipped text is shown once as a warning naming its file and line.
+        owner (str): The registered function reading it, for the warning.
+        """
+
+        def warn(where: str, problem: str) -> None:
+            messages.warn(f"{owner}: {where}: skipped, {problem}", once=True)
+
+        return iter_raw_texts(raw_path, stats, on_error="skip", max_chars=self.max_chars, on_skip=warn)
 
     def keep(self, label: str) -> bool:
         """Whether rehearsal and fill may use teacher entities of `label`."""
@@ -145,34 +178,51 @@ class Teacher:
         return ref
 
     def rehearsal_stream(
-        self, raw_path: Path, *, cache_dir: Optional[Path], vocab: Vocab, max_length: int = 0, skip: int = 0
+        self,
+        raw_path: Path,
+        *,
+        cache_dir: Optional[Path],
+        vocab: Vocab,
+        max_length: int = 0,
+        skip: int = 0,
+        owner: str = "rehearsal",
     ) -> Iterator[Doc]:
         """Teacher-annotated raw texts, endlessly: file order, starting again when used up.
 
         The first `skip` texts of every pass are left out (held out by the
-        callback), and so are texts longer than `max_length` tokens (if > 0).
-        Each pass after the first is served from the cache when `cache_dir` is set.
+        callback), and so are texts longer than `max_length` tokens (if > 0),
+        and bad lines and texts over `max_chars` (see `raw_texts`). When the
+        text runs out for the 1st, 2nd, 4th, 8th, ... time, a line says how
+        many texts a pass gives and what it skipped. Each pass after the first is served from the cache when
+        `cache_dir` is set.
+        owner (str): The registered function drawing the texts, for messages.
         """
+        n_passes = 0
         while True:
-            n_used = n_long = 0
-            raw = iter_raw_texts(raw_path)
-            docs = self.annotate(raw, cache_dir=cache_dir, vocab=vocab, desc="raw texts")
+            n_used = 0
+            stats: Dict[Path, FileStats] = {}
+            docs = self.annotate(self.raw_texts(raw_path, stats, owner), cache_dir=cache_dir, vocab=vocab, desc="raw texts")
+            skipped: Counter[str] = Counter()
             for doc in islice(docs, skip, None):
                 if max_length and len(doc) > max_length:
-                    n_long += 1
+                    skipped["longer than max_length"] += 1
                     continue
                 n_used += 1
                 yield doc
+            for file_stats in stats.values():
+                skipped.update({why: n for why, n in file_stats.skipped.items() if why != "blank lines"})
             if n_used == 0:
+                why = f" (skipped {describe_skips(skipped)})" if skipped else ""
                 raise InputError(
-                    str(raw_path),
-                    f"raw text holds no texts to rehearse: {n_long} longer than max_length, "
-                    f"and the first {skip} are held out",
+                    str(raw_path), f"raw text holds no texts to rehearse: the first {skip} are held out{why}"
                 )
-            logger.info(
-                "Rehearsal text %s used up after %d texts (%d longer than max_length left out): starting again",
-                raw_path, n_used, n_long,
-            )
+            n_passes += 1
+            if n_passes & (n_passes - 1) == 0:  # 1, 2, 4, 8, ...: a small raw file wraps often
+                left_out = f"; skipped {describe_skips(skipped)}" if skipped else ""
+                messages.info(
+                    f"{owner}: rehearsal text {raw_path} used up after {n_used} texts{left_out}: "
+                    f"starting again from the top (wrap-around {n_passes})"
+                )
 
     def make_doc(self, item: RawText) -> Doc:
         """The teacher's Doc for an input: its given tokenization, or the teacher's."""
@@ -186,16 +236,10 @@ class Teacher:
         vocab: Optional[Vocab] = None,
         desc: str = "texts",
     ) -> Iterator[Doc]:
-        """Annotate texts with the whole pipeline, lazily and in order.
+        """Annotate texts with the whole pipeline, lazily and in order, through the shard cache.
 
         Texts are grouped into shards of SHARD_SIZE, counted from the start of
-        `items`. A shard found in the cache is loaded; the others go through
-        one `nlp.pipe` stream (so worker processes start once per run of
-        shards to annotate), and each is stored as soon as it is complete,
-        before any of its docs is yielded. Only as many items are read as the
-        caller consumes, plus at most one shard and the pipe's batches
-        (`batch_size`, times 2 * `n_process` with several processes).
-
+        `items`; see `teacher_pass.annotate_in_shards` for what is read when.
         Whether a shard comes from the cache or from the pipe, its docs are
         read back from the same serialized form, so a run gives the same docs
         whatever the cache held and whatever `n_process` is.
@@ -206,156 +250,15 @@ class Teacher:
         desc (str): What the texts are, for progress messages.
         YIELDS (Doc): Docs with the teacher's tokenization and all its entities.
         """
-        cache = self.cache(cache_dir)
-        vocab = vocab if vocab is not None else self.nlp.vocab
-        progress = _Progress(desc)
-        shard_size = SHARD_SIZE
-        chunks = iter(lambda it=iter(items): list(islice(it, shard_size)), [])
-        # Shards read but not yet yielded: (size, key, cached docs or None),
-        # in input order; and the texts of the uncached ones not yet sent to
-        # the pipe. Both the consumer loop below and the pipe's input
-        # generator `feed` read new shards through `plan`.
-        planned: Deque[Tuple[int, str, Optional[List[Doc]]]] = deque()
-        to_feed: Deque[RawText] = deque()
-        stopping = False
-
-        def plan() -> Optional[bool]:
-            """Read the next shard: True if it needs annotating, False if cached, None at the end."""
-            chunk = next(chunks, None)
-            if chunk is None:
-                return None
-            key = shard_key(chunk)
-            cached = cache.load(key, len(chunk), vocab) if cache is not None else None
-            planned.append((len(chunk), key, cached))
-            if cached is None:
-                to_feed.extend(chunk)
-            return cached is None
-
-        def feed() -> Iterator[Union[str, Doc]]:
-            # The pipe reads ahead to fill its batches. When the texts queued
-            # so far are used up, it may read the next shard; if that one is
-            # cached (or there is none) the stream ends, so the pipe flushes
-            # its last batch instead of reading on through cached shards.
-            # The next shard to annotate then starts a new stream.
-            while not stopping and (to_feed or plan()):
-                while to_feed and not stopping:
-                    item = to_feed.popleft()
-                    # Plain text goes to the pipe as is: with n_process > 1 the
-                    # workers tokenize it, instead of the main process.
-                    yield item.text if item.words is None else self.make_doc(item)
-
-        annotated: Optional[Iterator[Doc]] = None
-
-        def stop() -> None:
-            # Stopped early (the caller took what it needed, or an error): with
-            # worker processes, the batches in flight are finished first.
-            # Closing spaCy's multiprocessing stream while a worker still has
-            # results to send can leave that worker blocked on a full pipe and
-            # the join in `nlp.pipe` waiting for it forever.
-            nonlocal stopping, annotated
-            stopping = True
-            _close(annotated, drain=self.n_process > 1)
-            annotated = None
-
-        # A stream still open at exit (an endless rehearsal stream) keeps idle
-        # worker processes that the interpreter would wait for: stop it first.
-        token = _stop_at_exit(stop) if self.n_process > 1 else None
-        try:
-            while planned or plan() is not None:
-                n, key, cached = planned.popleft()
-                if cached is not None:
-                    progress.update(n, cached=True)
-                    yield from cached
-                    continue
-                docs = list(islice(annotated, n)) if annotated is not None else []
-                if not docs:  # no stream yet, or the last one ended before this shard
-                    _close(annotated)
-                    annotated = iter(self.nlp.pipe(feed(), batch_size=self.batch_size, n_process=self.n_process))
-                    docs = list(islice(annotated, n))
-                if len(docs) != n:
-                    raise RuntimeError(f"Teacher '{self.name}' returned {len(docs)} docs for a shard of {n} texts")
-                data = docs_to_bytes(docs)
-                del docs
-                if cache is not None:
-                    cache.save(key, data, n)
-                progress.update(n, cached=False)
-                yield from DocBin().from_bytes(data).get_docs(vocab)
-        finally:
-            stop()
-            _AT_EXIT.pop(token, None)
-            progress.done()
-
-
-# Stop functions of the open multi-process teacher streams, run at exit.
-_AT_EXIT: Dict[Optional[int], Callable[[], None]] = {}
-_at_exit_registered = False
-
-
-def _stop_at_exit(stop: Callable[[], None]) -> int:
-    """Run `stop` at interpreter exit (before multiprocessing joins its children)."""
-    global _at_exit_registered
-    if not _at_exit_registered:
-        # atexit runs last-registered first: this runs before the handler that
-        # `multiprocessing` registered when it was imported.
-        import multiprocessing.util  # noqa: F401
-
-        atexit.register(_stop_open_streams)
-        _at_exit_registered = True
-    token = id(stop)
-    _AT_EXIT[token] = stop
-    return token
-
-
-def _stop_open_streams() -> None:
-    for stop in list(_AT_EXIT.values()):
-        try:
-            stop()
-        except Exception:  # at exit: never keep the interpreter from ending
-            pass
-    _AT_EXIT.clear()
-
-
-def _close(stream: Optional[Iterator[Doc]], drain: bool = False) -> None:
-    """Stop a `nlp.pipe` stream (and its worker processes).
-
-    drain (bool): Consume what the stream still yields first: its input must
-        end soon, as `feed` does once `stopping` is set.
-    """
-    if stream is None:
-        return
-    if drain:
-        try:
-            for _ in stream:
-                pass
-        except Exception as e:  # we are stopping anyway; the error was the worker's
-            logger.debug("Teacher stream failed while stopping: %s", e)
-    if hasattr(stream, "close"):
-        stream.close()
-
-
-class _Progress:
-    """Progress messages for long teacher passes, one line per shard."""
-
-    def __init__(self, desc: str):
-        self.desc = desc
-        self.start = time.perf_counter()
-        self.n_annotated = 0
-        self.n_cached = 0
-
-    def update(self, n: int, cached: bool) -> None:
-        if cached:
-            self.n_cached += n
-        else:
-            self.n_annotated += n
-            elapsed = time.perf_counter() - self.start
-            logger.info(
-                "Teacher annotated %d %s (%.0f/s), %d from cache",
-                self.n_annotated, self.desc, self.n_annotated / max(elapsed, 1e-9), self.n_cached,
-            )
-
-    def done(self) -> None:
-        if self.n_annotated or self.n_cached:
-            logger.debug(
-                "Teacher pass over %s: %d annotated, %d from cache, %.1fs",
-                self.desc, self.n_annotated, self.n_cached, time.perf_counter() - self.start,
-            )
+        return annotate_in_shards(
+            self.nlp,
+            items,
+            cache=self.cache(cache_dir),
+            vocab=vocab if vocab is not None else self.nlp.vocab,
+            shard_size=SHARD_SIZE,
+            batch_size=self.batch_size,
+            n_process=self.n_process,
+            make_doc=self.make_doc,
+            desc=desc,
+            name=self.name,
+        )

@@ -11,7 +11,7 @@ import pytest
 import spacy
 import typer
 
-from spacy_rehearsal.cli import parse_label_map
+from spacy_rehearsal.cli.evaluate import parse_label_map
 from spacy_rehearsal.formats import iter_raw_texts
 from spacy_rehearsal.teacher import Teacher
 
@@ -89,9 +89,10 @@ def test_annotate_writes_the_cache_the_teacher_reads(base_model, raw_file, tmp_p
 
     # The reader's teacher finds every text in the cache: nothing is annotated or rewritten.
     teacher = Teacher(base_model)
-    with caplog.at_level(logging.INFO, logger="spacy_rehearsal"):
+    with caplog.at_level(logging.DEBUG, logger="spacy_rehearsal"):  # progress lines are DEBUG
         docs = list(teacher.annotate(iter_raw_texts(raw_file), cache_dir=out))
     assert not [r for r in caplog.records if "Teacher annotated" in r.getMessage()]
+    assert [r for r in caplog.records if "from cache" in r.getMessage()]
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == stamps
     texts = [t for t in TEXTS if t]
     assert [d.text for d in docs] == texts

@@ -363,7 +363,7 @@ def test_max_length_edges(base_model, tmp_path, nlp, caplog):
     with caplog.at_level(logging.INFO, logger=LOGGER):
         corpus = create_rehearsal_reader(path, base_model, max_length=5)
     assert sorted(eg.reference.text for eg in corpus(nlp)) == sorted(r["text"] for r in records[:2])
-    assert f"{path}: 2 examples, 2 spans; skipped 1 longer than max_length" in caplog.text
+    assert f"rehearsal_reader.v1 {path}: 2 examples, 2 spans read; skipped 1 longer than max_length" in caplog.text
 
 
 def test_limit_is_counted_over_the_whole_corpus(base_model, tmp_path, nlp):
@@ -391,7 +391,7 @@ def test_answers_skipped_and_everything_counted_in_the_log(base_model, tmp_path,
     path = write_jsonl(tmp_path / "new.jsonl", records)
     with caplog.at_level(logging.INFO, logger=LOGGER):
         corpus = create_rehearsal_reader(path, base_model)
-    assert f"{path}: 4 examples, 3 spans; skipped 1 answer=ignore, 1 answer=reject" in caplog.text
+    assert f"rehearsal_reader.v1 {path}: 4 examples, 3 spans read; skipped 1 answer=ignore, 1 answer=reject" in caplog.text
     assert len(list(corpus(nlp))) == 4
 
 
@@ -408,7 +408,7 @@ def test_misaligned_spans_skip_is_counted_and_logged(base_model, tmp_path, nlp, 
     path = write_jsonl(tmp_path / "new.jsonl", records)
     with caplog.at_level(logging.INFO, logger=LOGGER):
         corpus = create_rehearsal_reader(path, base_model, misaligned_spans="skip")
-    assert f"{path}: 3 examples, 2 spans; skipped 1 misaligned spans" in caplog.text
+    assert f"rehearsal_reader.v1 {path}: 3 examples, 2 spans read; skipped 1 misaligned spans" in caplog.text
     assert {eg.reference.text for eg in corpus(nlp)} == {r["text"] for r in NEW}
 
 

@@ -8,7 +8,7 @@ from spacy.util import registry
 
 from spacy_rehearsal.augmenter import create_rehearsal_fill
 from spacy_rehearsal.callback import create_rehearsal_callback
-from spacy_rehearsal.logger import create_rehearsal_logger
+from spacy_rehearsal.logger import create_rehearsal_logger, create_rehearsal_logger_v2
 from spacy_rehearsal.reader import create_rehearsal_reader
 
 # (registry, name, entry point group, the function) for every name the package promises.
@@ -16,6 +16,7 @@ REGISTERED = [
     ("readers", "rehearsal_reader.v1", "spacy_readers", create_rehearsal_reader),
     ("callbacks", "rehearsal_callback.v1", "spacy_callbacks", create_rehearsal_callback),
     ("loggers", "rehearsal_logger.v1", "spacy_loggers", create_rehearsal_logger),
+    ("loggers", "rehearsal_logger.v2", "spacy_loggers", create_rehearsal_logger_v2),
     ("augmenters", "rehearsal_fill.v1", "spacy_augmenters", create_rehearsal_fill),
 ]
 

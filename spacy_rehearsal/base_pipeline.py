@@ -1,0 +1,74 @@
+"""The base pipeline, as the config generation of `strategies.py` needs to know it."""
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Set
+
+import spacy
+from confection import Config
+from spacy.language import Language
+from spacy.util import copy_config
+
+from .teacher import TeacherError
+
+NER_FACTORIES = ("ner", "beam_ner")
+
+
+@dataclass
+class BasePipeline:
+    """What the config generation needs to know of the base pipeline.
+
+    name (str): Package name or path, as the user gave it.
+    config (Config): The base's config, interpolated.
+    components (List[str]): All component names, in order, disabled ones included.
+    disabled (List[str]): The disabled components.
+    ner (str): The NER component that is updated (one model) or copied (component).
+    ner_model (Dict[str, Any]): The NER's model config, with its own copy of
+        the tok2vec it listens to (if any) in place of the listener.
+    listens_to (Optional[str]): The shared tok2vec/transformer the NER listens to.
+    labels (Set[str]): The labels the base NER predicts.
+    """
+
+    name: str
+    config: Config
+    components: List[str]
+    disabled: List[str]
+    ner: str
+    ner_model: Dict[str, Any]
+    listens_to: Optional[str]
+    labels: Set[str]
+
+
+def inspect_base(base: str) -> BasePipeline:
+    """Load the base pipeline and find its NER (TeacherError if it has none)."""
+    try:
+        nlp = spacy.load(base)  # a copy of its own: replace_listeners changes it
+    except (OSError, ValueError) as e:
+        raise TeacherError(f"Cannot load base pipeline '{base}': {e}") from None
+    ners = [name for name in nlp.component_names if nlp.get_pipe_meta(name).factory in NER_FACTORIES]
+    if not ners:
+        raise TeacherError(
+            f"Base pipeline '{base}' has no 'ner' component (components: {nlp.component_names}): "
+            f"init-config updates or copies a transition-based NER"
+        )
+    ner = ners[-1]
+    listens_to = give_own_tok2vec(nlp, ner)
+    return BasePipeline(
+        name=str(base),
+        config=nlp.config.interpolate(),
+        components=list(nlp.component_names),
+        disabled=list(nlp.disabled),
+        ner=ner,
+        ner_model=copy_config(nlp.config["components"][ner]["model"]),
+        listens_to=listens_to,
+        labels=set(nlp.get_pipe(ner).labels),
+    )
+
+
+def give_own_tok2vec(nlp: Language, component: str) -> Optional[str]:
+    """Give `component` its own copy of the shared tok2vec/transformer it listens to, if any.
+
+    RETURNS (Optional[str]): The name of the shared component it listened to.
+    """
+    upstream = next((name for name, proc in nlp.components if component in getattr(proc, "listening_components", ())), None)
+    if upstream is not None:
+        nlp.replace_listeners(upstream, component, ["model.tok2vec"])
+    return upstream

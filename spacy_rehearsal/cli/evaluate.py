@@ -1,0 +1,288 @@
+"""`spacy rehearsal evaluate`: measure what an updated pipeline forgot.
+
+    python -m spacy rehearsal evaluate BASE UPDATED [INPUT] [--gold GOLD]
+
+`evaluate` runs the original ("base") and the updated pipeline over the same
+texts and reports, per label, how many of the base's entities the updated
+pipeline still predicts ("agreement", base as reference), and optionally gold
+P/R/F of both. This module runs the pipelines, loads the texts and gold
+annotations and computes the figures; `evaluate_report.py` prints and plots them.
+"""
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+import typer
+from spacy.cli._util import Arg, Opt
+from spacy.tokens import Doc, Span
+from tqdm import tqdm
+from wasabi import msg
+
+from ..errors import InputError, RehearsalError
+from ..formats import RawText, Record, doc_from_record, iter_raw_texts, iter_records_as_raw, read_annotations
+from ..merge import gold_token_spans
+from ..scoring import label_counts, score_ents
+from ..teacher import Teacher
+from ._util import check_output_file, check_positive, fail, rehearsal_cli, write_json
+from .evaluate_report import PlotError, import_pyplot, plot_results, print_results
+
+RESULTS_FORMAT = 1
+
+
+@rehearsal_cli.command("evaluate")
+def evaluate_cli(
+    # fmt: off
+    base: str = Arg(..., help="The original pipeline: package name or path"),
+    updated: str = Arg(..., help="The updated pipeline: package name or path (e.g. training/model-last)"),
+    input_path: Optional[Path] = Arg(None, help="Texts to compare on: .txt, .jsonl, .spacy or a directory. May be left out with --gold"),
+    gold: Optional[Path] = Opt(None, "--gold", "-g", help="Gold annotations (.spacy, Prodigy or spaCy .jsonl): also score both pipelines against them"),
+    label_map: Optional[str] = Opt(None, "--label-map", "-m", help="Rename predicted labels for the gold comparison, e.g. PERSON=PER,GPE=LOC,LOC=LOC,ORG=ORG; labels not in the map are then ignored"),
+    output: Optional[Path] = Opt(None, "--output", "-o", help="Write all figures to this JSON file"),
+    plot: Optional[Path] = Opt(None, "--plot", "-p", help="Write a PNG bar chart of per-label F1 (needs matplotlib)"),
+    threshold: float = Opt(0.7, "--threshold", "-t", help="Flag base labels whose agreement F falls under this"),
+    min_count: int = Opt(1, "--min-count", help="Flag only labels the base predicts at least this often in the texts (fewer: too noisy to judge)"),
+    limit: int = Opt(0, "--limit", help="Use only the first N texts (0: all)"),
+    n_process: int = Opt(1, "--n-process", "-n", help="Processes for nlp.pipe"),
+    batch_size: int = Opt(256, "--batch-size", "-b", help="Batch size for nlp.pipe"),
+    # fmt: on
+) -> None:
+    """Compare an updated pipeline with its original: agreement per label, and gold P/R/F.
+
+    Both pipelines run whole over the same texts. Agreement scores the updated
+    pipeline's entities against the base's (base as reference), so recall is
+    the share of the base's entities that survived the update. Base labels whose
+    agreement F falls under --threshold (and that the base predicts at least
+    --min-count times) are flagged as FORGOTTEN; labels only
+    the updated pipeline has are shown as new.
+
+    With --gold, the pipelines run over the gold file's texts (with its
+    tokenization for .spacy and Prodigy input), so that predictions and gold
+    line up. INPUT may then be left out or name the gold file; if it names
+    another file, that file must hold the same texts in the same order (e.g.
+    prepare_conll.py's dev.txt beside dev.spacy), compared without
+    surrounding whitespace. Gold spans are checked as the reader checks them:
+    a span off the base pipeline's token boundaries stops the command with
+    its file and line.
+    """
+    try:
+        check_positive(n_process=n_process, batch_size=batch_size)
+        if not 0.0 <= threshold <= 1.0:
+            raise typer.BadParameter(f"must be between 0 and 1, got {threshold}", param_hint="--threshold")
+        if limit < 0:
+            raise typer.BadParameter(f"must be >= 0, got {limit}", param_hint="--limit")
+        check_positive(min_count=min_count)
+        if plot is not None and plot.suffix.lower() != ".png":
+            raise InputError(str(plot), "the plot is written as PNG: give a .png path")
+        if output is not None:
+            check_output_file(output, "--output")  # fail before the pipelines run
+        if plot is not None:
+            check_output_file(plot, "--plot")
+            import_pyplot()
+        result = evaluate(
+            base,
+            updated,
+            input_path,
+            gold=gold,
+            label_map=parse_label_map(label_map) if label_map else None,
+            threshold=threshold,
+            min_count=min_count,
+            limit=limit,
+            n_process=n_process,
+            batch_size=batch_size,
+        )
+    except (RehearsalError, PlotError) as e:
+        fail(e)
+    print_results(result)
+    if output is not None:
+        write_json(output, result)
+    if plot is not None:
+        plot_results(result, plot)
+        msg.good(f"Wrote {plot}")
+
+
+def evaluate(
+    base: str,
+    updated: str,
+    input_path: Optional[Path] = None,
+    *,
+    gold: Optional[Path] = None,
+    label_map: Optional[Dict[str, str]] = None,
+    threshold: float = 0.7,
+    min_count: int = 1,
+    limit: int = 0,
+    n_process: int = 1,
+    batch_size: int = 256,
+) -> Dict[str, Any]:
+    """Run both pipelines over the texts and score them (see `evaluate_cli`).
+
+    base (str): The original pipeline, package name or path.
+    updated (str): The updated pipeline, package name or path.
+    input_path (Optional[Path]): Raw text; optional with `gold`.
+    gold (Optional[Path]): Gold annotations to score both pipelines against.
+    label_map (Optional[Dict[str, str]]): Predicted label -> gold label, for the
+        gold comparison only; predicted labels not in it are ignored there.
+    threshold (float): Agreement F under which a base label is flagged.
+    min_count (int): Flag only labels with at least this many base entities.
+    limit (int): Use only the first N texts. 0: all.
+    n_process (int): Processes for `nlp.pipe`.
+    batch_size (int): Batch size for `nlp.pipe`.
+    RETURNS (Dict[str, Any]): The figures, as written by `--output`.
+    """
+    if label_map is not None and gold is None:
+        msg.warn("--label-map only applies to the gold comparison: it is ignored without --gold")
+    items, records = _load_texts(input_path, gold, limit)
+    base_teacher = Teacher(base, batch_size=batch_size, n_process=n_process, role="base")
+    updated_teacher = Teacher(updated, batch_size=batch_size, n_process=n_process, role="updated")
+    _check_lengths(items, min(base_teacher.max_chars, updated_teacher.max_chars))
+    gold_docs = _gold_docs(records, base_teacher) if records is not None else None
+    if gold_docs is not None and label_map is not None:
+        _check_label_map(label_map, base_teacher.all_labels | updated_teacher.all_labels, gold_docs)
+    base_docs = _run(base_teacher, items, "base")
+    updated_docs = _run(updated_teacher, items, "updated")
+    base_labels = sorted(base_teacher.all_labels)
+    new_labels = sorted(updated_teacher.all_labels - base_teacher.all_labels)
+    agreement = score_ents(updated_docs, base_docs, labels=base_labels)
+    per_label: Dict[str, Dict[str, Any]] = agreement["per_label"]  # type: ignore[assignment]
+    flagged = [label for label, s in per_label.items() if s["n_ref"] >= max(min_count, 1) and s["f"] < threshold]
+    result: Dict[str, Any] = {
+        "format": RESULTS_FORMAT,
+        "base": base,
+        "updated": updated,
+        "input": str(input_path if input_path is not None else gold),
+        "gold_path": str(gold) if gold is not None else None,
+        "n_docs": len(items),
+        "threshold": threshold,
+        "min_count": min_count,
+        "labels": {"base": base_labels, "updated": sorted(updated_teacher.all_labels)},
+        "agreement": {"micro": agreement["micro"], "per_label": per_label},
+        "counts": {"base": _sorted_counts(base_docs), "updated": _sorted_counts(updated_docs)},
+        "new_labels": new_labels,
+        "flagged": flagged,
+    }
+    if gold_docs is not None:
+        all_gold_labels = {e.label_ for doc in gold_docs for e in doc.ents}
+        # With a label map, only the gold labels some predicted label maps to
+        # are scored: the others would score 0 for both pipelines.
+        gold_labels = sorted(all_gold_labels & set(label_map.values()) if label_map else all_gold_labels)
+        result["label_map"] = label_map
+        result["gold"] = {
+            "labels": gold_labels,
+            "left_out": sorted(all_gold_labels - set(gold_labels)),
+            "counts": _sorted_counts(gold_docs),
+            "base": score_ents(base_docs, gold_docs, labels=gold_labels, pred_map=label_map),
+            "updated": score_ents(updated_docs, gold_docs, labels=gold_labels, pred_map=label_map),
+        }
+    return result
+
+
+def _load_texts(
+    input_path: Optional[Path], gold: Optional[Path], limit: int
+) -> Tuple[List[RawText], Optional[List[Record]]]:
+    """The texts to run the pipelines on, and the gold records for them (if `gold`)."""
+    if gold is None:
+        if input_path is None:
+            raise InputError("INPUT", "give the texts to evaluate on (INPUT), or --gold")
+        items = _take(iter_raw_texts(input_path), limit)
+        if not items:
+            raise InputError(str(input_path), "holds no texts")
+        return items, None
+    records, _ = read_annotations(gold)
+    records = records[:limit] if limit else records
+    if not records:
+        raise InputError(str(gold), "holds no annotated texts")
+    if input_path is not None and Path(input_path).resolve() != Path(gold).resolve():
+        _check_same_texts(input_path, gold, records, limit)
+    return list(iter_records_as_raw(records)), records
+
+
+def _check_lengths(items: Sequence[RawText], max_chars: int) -> None:
+    """Fail on a text the pipelines cannot take (longer than their `nlp.max_length`)."""
+    for item in items:
+        if len(item.text) > max_chars:
+            raise InputError(
+                item.source,
+                f"text of {len(item.text)} characters is longer than the pipelines' max_length "
+                f"({max_chars} characters): split it or leave it out",
+            )
+
+
+def _take(items: Iterable[RawText], limit: int) -> List[RawText]:
+    out = []
+    for item in items:
+        if limit and len(out) >= limit:
+            break
+        out.append(item)
+    return out
+
+
+def _check_same_texts(input_path: Path, gold: Path, records: Sequence[Record], limit: int) -> None:
+    """Fail unless INPUT holds the gold texts, in the same order."""
+    texts = _take(iter_raw_texts(input_path), limit)
+    for item, record in zip(texts, records):
+        if item.text.strip() != record.text.strip():
+            raise InputError(
+                item.source,
+                f"text differs from the gold text at {record.source} (INPUT and --gold must hold the same "
+                f"texts in the same order; leave INPUT out to use the gold texts)",
+            )
+    if len(texts) != len(records):
+        raise InputError(
+            str(input_path), f"holds {len(texts)} texts but the gold file {gold} holds {len(records)} (after --limit)"
+        )
+
+
+def _gold_docs(records: Sequence[Record], base: Teacher) -> List[Doc]:
+    """Docs holding the gold entities, on the records' own tokens or the base pipeline's.
+
+    Spans are checked as `rehearsal_reader.v1` checks them: one that does not
+    fall on token boundaries raises InputError naming its file and line.
+    Scoring compares character offsets, so the tokens only serve this check.
+    """
+    docs = []
+    for record in records:
+        doc = doc_from_record(base.nlp.vocab, record, base.nlp.make_doc)
+        spans = gold_token_spans(record, doc)
+        doc.set_ents([Span(doc, start, end, label=label) for start, end, label in spans or []])
+        docs.append(doc)
+    return docs
+
+
+def _run(teacher: Teacher, items: List[RawText], desc: str) -> List[Doc]:
+    docs = teacher.annotate(items, desc=f"{desc} texts")
+    return list(tqdm(docs, total=len(items), desc=f"Running {desc}", unit="texts"))
+
+
+def _sorted_counts(docs: Iterable[Doc]) -> Dict[str, int]:
+    counts = label_counts(docs)
+    return {label: counts[label] for label in sorted(counts)}
+
+
+def parse_label_map(text: str) -> Dict[str, str]:
+    """Parse "PERSON=PER,GPE=LOC" into {"PERSON": "PER", "GPE": "LOC"}.
+
+    RETURNS (Dict[str, str]): Predicted label -> gold label.
+    """
+    mapping: Dict[str, str] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        source, sep, target = part.partition("=")
+        source, target = source.strip(), target.strip()
+        if not sep or not source or not target:
+            raise typer.BadParameter(f"expected LABEL=GOLD_LABEL, got {part!r}", param_hint="--label-map")
+        if source in mapping and mapping[source] != target:
+            raise typer.BadParameter(f"label {source!r} is mapped twice", param_hint="--label-map")
+        mapping[source] = target
+    if not mapping:
+        raise typer.BadParameter("no LABEL=GOLD_LABEL pairs given", param_hint="--label-map")
+    return mapping
+
+
+def _check_label_map(mapping: Dict[str, str], model_labels: Set[str], gold_docs: List[Doc]) -> None:
+    unknown = sorted(set(mapping) - model_labels)
+    if unknown:
+        msg.warn(f"--label-map names labels neither pipeline predicts: {', '.join(unknown)}")
+    gold_labels = {e.label_ for doc in gold_docs for e in doc.ents}
+    unused = sorted(set(mapping.values()) - gold_labels)
+    if unused:
+        msg.warn(f"--label-map maps to labels the gold data does not have: {', '.join(unused)}")
+

@@ -1,0 +1,151 @@
+"""What `spacy rehearsal evaluate` shows of its results: per-label tables and a PNG chart.
+
+`print_results` prints the agreement table (and the gold P/R/F table, with
+`--gold`); `plot_results` draws per-label F1 for `--plot`, with matplotlib
+(`pip install "spacy-rehearsal[plot]"`), imported only when a plot is asked for.
+Both take the result dict `evaluate.evaluate` returns.
+"""
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from wasabi import msg, table
+
+FORGOTTEN = "FORGOTTEN"
+NEW = "new"
+
+
+def _fmt(value: Optional[float]) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def print_results(result: Dict[str, Any]) -> None:
+    """Print the per-label tables of an `evaluate` result."""
+    per_label = result["agreement"]["per_label"]
+    counts_base, counts_updated = result["counts"]["base"], result["counts"]["updated"]
+    flagged, new_labels = set(result["flagged"]), set(result["new_labels"])
+    msg.divider(f"Agreement of {result['updated']} with {result['base']} ({result['n_docs']} texts)")
+    rows = []
+    absent = []
+    for label in sorted(set(result["labels"]["base"]) | set(result["labels"]["updated"])):
+        scores = per_label.get(label)
+        if label not in new_labels and not counts_base.get(label) and not counts_updated.get(label):
+            absent.append(label)
+            continue
+        known = scores is not None and scores["n_ref"] > 0
+        if label in new_labels:
+            note = NEW
+        elif label in flagged:
+            note = FORGOTTEN
+        elif not known:
+            note = "no base entities"
+        elif scores["f"] < result["threshold"]:
+            note = f"(< {result['min_count']} base entities)"
+        else:
+            note = ""
+        p, r, f = (scores["p"], scores["r"], scores["f"]) if known else (None, None, None)
+        rows.append((label, counts_base.get(label, 0), counts_updated.get(label, 0), _fmt(p), _fmt(r), _fmt(f), note))
+    micro = result["agreement"]["micro"]
+    rows.append(("(all base labels)", micro["n_ref"], micro["n_pred"], _fmt(micro["p"]), _fmt(micro["r"]), _fmt(micro["f"]), ""))
+    header = ("Label", "Base", "Updated", "Agree P", "Agree R", "Agree F", "")
+    print(table(rows, header=header, divider=True, aligns=("l", "r", "r", "r", "r", "r", "l")))
+    if absent:
+        msg.text(f"Not predicted by either pipeline on these texts: {', '.join(absent)}")
+    if "gold" in result:
+        _print_gold(result)
+    if new_labels:
+        msg.info(f"New labels (the base pipeline does not have them): {', '.join(sorted(new_labels))}")
+    if flagged:
+        msg.warn(
+            f"{len(flagged)} base labels under agreement F {result['threshold']}: {', '.join(result['flagged'])}"
+        )
+    else:
+        msg.good(f"No base label under agreement F {result['threshold']} (micro F {micro['f']:.3f})")
+
+
+def _print_gold(result: Dict[str, Any]) -> None:
+    gold = result["gold"]
+    where = result["gold_path"]
+    label_map = result.get("label_map")
+    mapped = ", label map " + ",".join(f"{k}={v}" for k, v in label_map.items()) if label_map else ""
+    msg.divider(f"Gold P/R/F on {where}{mapped}")
+    rows = []
+    for label in gold["labels"]:
+        b = gold["base"]["per_label"].get(label, {"p": 0.0, "r": 0.0, "f": 0.0})
+        u = gold["updated"]["per_label"].get(label, {"p": 0.0, "r": 0.0, "f": 0.0})
+        n = gold["counts"].get(label, 0)
+        rows.append((label, n, _fmt(b["p"]), _fmt(b["r"]), _fmt(b["f"]), _fmt(u["p"]), _fmt(u["r"]), _fmt(u["f"]), f"{u['f'] - b['f']:+.3f}"))
+    b, u = gold["base"]["micro"], gold["updated"]["micro"]
+    rows.append(("(micro)", b["n_ref"], _fmt(b["p"]), _fmt(b["r"]), _fmt(b["f"]), _fmt(u["p"]), _fmt(u["r"]), _fmt(u["f"]), f"{u['f'] - b['f']:+.3f}"))
+    header = ("Gold label", "Gold", "Base P", "Base R", "Base F", "Upd. P", "Upd. R", "Upd. F", "Delta F")
+    print(table(rows, header=header, divider=True, aligns=("l",) + ("r",) * 8))
+    if gold["left_out"]:
+        msg.text(f"Gold labels no predicted label maps to (not scored): {', '.join(gold['left_out'])}")
+
+
+# ---------------------------------------------------------------------------
+# plot
+
+
+class PlotError(RuntimeError):
+    """The plot cannot be drawn (matplotlib missing)."""
+
+
+def import_pyplot() -> Any:
+    """matplotlib.pyplot on the Agg backend; PlotError if matplotlib is not installed."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise PlotError(
+            "--plot needs matplotlib, which is not installed: pip install 'spacy-rehearsal[plot]' "
+            "(or pip install matplotlib)"
+        ) from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_results(result: Dict[str, Any], path: Path) -> None:
+    """Write a PNG with per-label agreement F (and gold F1 of both pipelines, with gold).
+
+    result (Dict[str, Any]): An `evaluate` result.
+    path (Path): The PNG file to write.
+    """
+    plt = import_pyplot()
+    per_label = result["agreement"]["per_label"]
+    labels = [label for label, s in per_label.items() if s["n_ref"] > 0]
+    panels = 2 if "gold" in result else 1
+    fig, axes = plt.subplots(1, panels, figsize=(max(6.0, 0.55 * len(labels)) + 4.0 * (panels - 1), 4.5), squeeze=False)
+    ax = axes[0][0]
+    width = 0.4
+    xs = list(range(len(labels)))
+    ax.bar([x - width / 2 for x in xs], [1.0] * len(labels), width, label="base (reference)", color="#9e9e9e")
+    colors = ["#d62728" if label in result["flagged"] else "#1f77b4" for label in labels]
+    ax.bar([x + width / 2 for x in xs], [per_label[label]["f"] for label in labels], width, label="updated", color=colors)
+    ax.axhline(result["threshold"], color="#d62728", linestyle="--", linewidth=1, label=f"threshold {result['threshold']}")
+    _style_axis(ax, labels, "Agreement F with the base pipeline")
+    if "gold" in result:
+        gold = result["gold"]
+        ax = axes[0][1]
+        glabels = list(gold["labels"]) + ["micro"]
+        xs = list(range(len(glabels)))
+
+        def f_of(scores: Dict[str, Any], label: str) -> float:
+            return scores["micro"]["f"] if label == "micro" else scores["per_label"].get(label, {}).get("f", 0.0)
+
+        ax.bar([x - width / 2 for x in xs], [f_of(gold["base"], g) for g in glabels], width, label="base", color="#9e9e9e")
+        ax.bar([x + width / 2 for x in xs], [f_of(gold["updated"], g) for g in glabels], width, label="updated", color="#2ca02c")
+        _style_axis(ax, glabels, "Gold F1")
+    fig.suptitle(f"{result['updated']} vs {result['base']} ({result['n_docs']} texts)", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png", dpi=100)
+    plt.close(fig)
+
+
+def _style_axis(ax: Any, labels: List[str], title: str) -> None:
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, loc="lower left")

@@ -1,0 +1,73 @@
+"""`spacy rehearsal init-config`: write a complete training config for a strategy.
+
+    python -m spacy rehearsal init-config BASE OUTPUT --labels L1,L2 --strategy component
+
+Like `spacy init config`, it generates the config (`strategies.py`), proves it
+by building the pipeline it describes (sourcing BASE), and only then writes
+it. `spacy train OUTPUT --paths.train T --paths.dev D --paths.raw R` then runs
+with no other override.
+"""
+from pathlib import Path
+from typing import Optional
+
+import typer
+from spacy.cli._util import Arg, Opt
+from wasabi import msg
+
+from ..formats import InputError
+from ..base_pipeline import inspect_base
+from ..strategies import COMPONENT_COPY_WEIGHTS, COMPONENT_DEPTH, COMPONENT_RAW_RATIO, STRATEGIES, check_config, generate_config
+from ..teacher import TeacherError
+from ._util import fail, rehearsal_cli, split_labels
+
+NEXT_STEP = "python -m spacy train {output} --paths.train TRAIN --paths.dev DEV --paths.raw RAW --output training/"
+
+
+@rehearsal_cli.command("init-config")
+def init_config_cli(
+    # fmt: off
+    base: str = Arg(..., help="The pipeline to update: package name or path (it is also the teacher)"),
+    output: Path = Arg(..., help="Config file to write, or - for standard output"),
+    labels: str = Opt(..., "--labels", "-l", help="Comma-separated labels your annotations add, e.g. FASHION_BRAND"),
+    strategy: str = Opt("component", "--strategy", "-s", help=f"One of: {', '.join(STRATEGIES)}. component: a new-label NER before the frozen original (best retention, slower); the others update the one NER"),
+    component_depth: Optional[int] = Opt(COMPONENT_DEPTH, "--component-depth", help="component: at most this many of the base NER's CNN layers in the new NER (fewer: faster)"),
+    copy_weights: bool = Opt(COMPONENT_COPY_WEIGHTS, "--copy-weights/--fresh", help="component: start the new NER from the base NER's weights, or from random ones"),
+    raw_ratio: float = Opt(COMPONENT_RAW_RATIO, "--raw-ratio", help="component: raw sentences taught as O for the new labels, per new example"),
+    force: bool = Opt(False, "--force", "-F", help="Overwrite OUTPUT if it exists"),
+    # fmt: on
+) -> None:
+    """Write a complete, commented training config for adding LABELS to BASE.
+
+    Strategies: "component" keeps BASE exactly as it is and adds a NER for the
+    new labels before its NER (best retention, costs inference time);
+    "rehearsal" updates BASE's NER with the best measured one-model recipe;
+    "reader", "callback" and "fill-callback" are the plugin's other one-model
+    routes. Every strategy reads annotations with rehearsal_reader.v1.
+    """
+    try:
+        if str(output) != "-" and output.exists() and not force:
+            raise InputError(str(output), "exists: use --force to overwrite it")
+        if raw_ratio < 0:
+            raise InputError("--raw-ratio", f"must be >= 0, got {raw_ratio}")
+        base_pipeline = inspect_base(base)
+        text = generate_config(
+            base_pipeline,
+            split_labels(labels) or [],
+            strategy,
+            component_depth=component_depth,
+            copy_weights=copy_weights,
+            raw_ratio=raw_ratio,
+        )
+        check_config(text)
+    except (InputError, TeacherError) as e:
+        fail(e)
+    if str(output) == "-":
+        print(text, end="")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf8")
+    msg.good(f"Wrote the {strategy} config for {base} to {output}")
+    msg.text(f"Train with: {NEXT_STEP.format(output=output)}")
+    if strategy != "component" or raw_ratio == 0:
+        return
+    msg.text("RAW: unlabelled text in the base pipeline's domain, e.g. news for en_core_web_* (see the README)")

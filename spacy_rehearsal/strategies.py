@@ -1,0 +1,280 @@
+"""The training config of each strategy: what `spacy rehearsal init-config` writes.
+
+Two ways to teach a pretrained pipeline new entity types without it forgetting
+the old ones:
+
+- "component": the base pipeline stays as it is, frozen, and a second NER
+  that knows only the new labels runs before the original NER. spaCy's NER
+  keeps entities already set on a doc, so the original fills the old types
+  around the new component's spans. Best retention; costs inference time.
+- one model ("rehearsal", "reader", "callback", "fill-callback"): the base NER
+  itself is updated, with the plugin's pseudo-rehearsal routes keeping what it
+  knew. No inference cost.
+
+`generate_config` builds the config for a base pipeline and strategy as text
+with comments; `check_config` proves it by building the pipeline from it.
+Every strategy reads the user's annotations through `rehearsal_reader.v1`, and
+the dev corpus is filled with the teacher's entities, so `spacy train` scores
+old and new types together.
+"""
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from confection import Config
+from spacy.util import copy_config, load_model_from_config
+
+from .base_pipeline import BasePipeline
+from .formats import InputError
+
+STRATEGIES = ("component", "rehearsal", "reader", "callback", "fill-callback")
+# The name of the new-label NER in the component strategy
+NEW_COMPONENT = "ner_new"
+# Component strategy defaults, chosen on a dev split of the fashion-brands training data
+# (benchmarks/forgetting.py --dev-split, 4 seeds, 30 epochs; see the README): the new NER
+# has at most 2 CNN layers (the base NER in en_core_web_sm has 4; 2 runs at 0.86x the base
+# pipeline's speed instead of 0.72x) and starts from random weights, which learned the new
+# type better than a copy of the base NER's.
+COMPONENT_DEPTH = 2
+COMPONENT_COPY_WEIGHTS = False
+# Component strategy: raw text taught as O for the new labels, per new example
+COMPONENT_RAW_RATIO = 1.0
+# Callback strategies: raw sentences per step (measured in benchmarks/forgetting.py)
+CALLBACK_BATCH_SIZE = 4
+
+Notes = Dict[Tuple[str, str], str]
+
+
+def check_labels(labels: Sequence[str], base: BasePipeline, strategy: str) -> List[str]:
+    """The new labels, checked against the base's (InputError on a problem)."""
+    if strategy not in STRATEGIES:
+        raise InputError("--strategy", f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
+    labels = list(dict.fromkeys(label.strip() for label in labels if label.strip()))
+    if not labels:
+        raise InputError("--labels", "give the labels your annotations add, e.g. --labels FASHION_BRAND")
+    odd = [label for label in labels if any(c.isspace() for c in label)]
+    if odd:
+        raise InputError("--labels", f"labels cannot contain white space: {odd}")
+    known = sorted(set(labels) & base.labels)
+    if known and strategy == "component":
+        raise InputError(
+            "--labels",
+            f"{known} already predicted by '{base.ner}' in {base.name}: the component strategy adds new types "
+            f"only (a second NER cannot stop the original predicting a type). To correct an existing type, "
+            f"use --strategy rehearsal",
+        )
+    return labels
+
+
+def generate_config(
+    base: BasePipeline,
+    labels: Sequence[str],
+    strategy: str,
+    *,
+    component_depth: Optional[int] = COMPONENT_DEPTH,
+    copy_weights: bool = COMPONENT_COPY_WEIGHTS,
+    raw_ratio: float = COMPONENT_RAW_RATIO,
+) -> str:
+    """A complete training config for `strategy`, as commented config text.
+
+    base (BasePipeline): From `inspect_base`.
+    labels (Sequence[str]): The new labels (see `check_labels`).
+    strategy (str): One of STRATEGIES.
+    component_depth (Optional[int]): Component strategy: at most this many CNN
+        layers in the new NER's tok2vec, the first ones of the base NER's (None:
+        as many as the base's; a tok2vec without CNN layers, e.g. a
+        transformer, is copied whole).
+    copy_weights (bool): Component strategy: start the new NER from the base
+        NER's weights (True) or from random weights (False).
+    raw_ratio (float): Component strategy: raw sentences taught as O for the
+        new labels, per new example.
+    RETURNS (str): The config.
+    """
+    labels = check_labels(labels, base, strategy)
+    config, notes = _common(base, labels, strategy)
+    if strategy == "component":
+        _component(config, notes, base, labels, component_depth, copy_weights, raw_ratio)
+    else:
+        _one_model(config, notes, base, strategy)
+    return render(Config(config), notes)
+
+
+def _reader(path: str, fill: str, raw: bool, ratio: float, teacher_labels: Optional[List[str]], train: bool) -> Dict[str, Any]:
+    return {
+        "@readers": "rehearsal_reader.v1",
+        "path": path,
+        "teacher": "${paths.base}",
+        "raw_path": "${paths.raw}" if raw else None,
+        "cache_dir": "${paths.cache}",
+        "rehearsal_ratio": ratio if raw else 0.0,
+        "fill": fill,
+        "teacher_labels": teacher_labels,
+        "max_length": 0,
+        "limit": 0,
+        "shuffle": train,
+        "seed": 0,
+        "n_process": 1,
+        "batch_size": 256,
+        "misaligned_spans": "error",
+    }
+
+
+def _common(base: BasePipeline, labels: List[str], strategy: str) -> Tuple[Dict[str, Any], Notes]:
+    """The sections every strategy shares: the base sourced, the optimizer, the dev corpus."""
+    nlp_section = {
+        "lang": base.config["nlp"]["lang"], "pipeline": list(base.components), "disabled": list(base.disabled),
+        **{k: v for k, v in base.config["nlp"].items() if k not in ("lang", "pipeline", "disabled")},
+    }
+    config: Dict[str, Any] = {
+        "paths": {"train": None, "dev": None, "raw": None, "base": base.name, "cache": None, "vectors": None, "init_tok2vec": None},
+        "system": {"seed": 0, "gpu_allocator": None},
+        "nlp": nlp_section,
+        "components": {name: {"source": "${paths.base}"} for name in base.components},
+        "corpora": {"dev": _reader("${paths.dev}", "teacher", False, 0.0, None, train=False)},
+        "training": {
+            "seed": "${system.seed}", "max_epochs": 30, "max_steps": 0, "patience": 0, "eval_frequency": 200,
+            "dropout": 0.1, "frozen_components": [], "annotating_components": [],
+            "gpu_allocator": "${system.gpu_allocator}", "accumulate_gradient": 1, "dev_corpus": "corpora.dev",
+            "train_corpus": "corpora.train", "before_to_disk": None, "before_update": None,
+            # The base's other scores (tags, parses) are not in the dev data: weigh them null
+            "score_weights": {
+                **{key: None for key in base.config["training"].get("score_weights", {})},
+                "ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None,
+            },
+            "logger": {"@loggers": "spacy.ConsoleLogger.v1", "progress_bar": False},
+            "batcher": {
+                "@batchers": "spacy.batch_by_words.v1", "discard_oversize": False, "tolerance": 0.2,
+                "get_length": None, "size": {"@schedules": "constant.v1", "rate": 1000},
+            },
+            "optimizer": {
+                "@optimizers": "Adam.v1", "beta1": 0.9, "beta2": 0.999, "L2_is_weight_decay": True, "L2": 0.01,
+                "grad_clip": 1.0, "use_averages": True, "eps": 1e-08, "learn_rate": 0.001,
+            },
+        },
+        "initialize": {
+            "vectors": "${paths.vectors}", "init_tok2vec": "${paths.init_tok2vec}", "vocab_data": None,
+            "lookups": None, "after_init": None,
+            "before_init": {"@callbacks": "spacy.copy_from_base_model.v1", "tokenizer": "${paths.base}", "vocab": "${paths.base}"},
+            "components": {}, "tokenizer": {},
+        },
+        "pretraining": {},
+    }
+    notes: Notes = {
+        ("paths", "train"): "Your annotations: Prodigy or spaCy .jsonl, .spacy, or a directory of them",
+        ("paths", "dev"): "Held-out annotations in the same formats; the teacher fills the old types in, "
+        "so the dev score counts old and new types",
+        ("paths", "base"): "The pipeline to update: a package name or a path (it is also the teacher)",
+        ("paths", "cache"): "Directory for the teacher's annotations, reused across runs (null: none)",
+        ("nlp", "pipeline"): f"Generated by `spacy rehearsal init-config --strategy {strategy} --labels "
+        f"{','.join(labels)}` from {base.name}",
+        ("corpora.dev", "fill"): "Old types are the base pipeline's entities, so model-best is chosen on both",
+        ("training", "max_epochs"): "The benchmarks' setting (benchmarks/forgetting.py)",
+    }
+    return config, notes
+
+
+def _one_model(config: Dict[str, Any], notes: Notes, base: BasePipeline, strategy: str) -> None:
+    """The base NER updated in place, with the strategy's rehearsal route."""
+    training = config["training"]
+    training["frozen_components"] = [name for name in base.components if name != base.ner]
+    if base.listens_to is not None:
+        config["components"][base.ner]["replace_listeners"] = ["model.tok2vec"]
+        notes[(f"components.{base.ner}", "replace_listeners")] = (
+            f"The NER gets its own copy of '{base.listens_to}', which stays frozen for the other components"
+        )
+    reader_like = strategy in ("rehearsal", "reader")
+    fill = "outside" if strategy == "callback" else "teacher"
+    config["corpora"]["train"] = _reader("${paths.train}", fill, reader_like, 1.0, None, train=True)
+    notes[("corpora.train", "fill")] = {
+        "teacher": "Tokens your annotations leave unlabelled get the teacher's entities (\"outside\": O, which forgets)",
+        "outside": "Tokens your annotations leave unlabelled are O; the callback rehearses the old types",
+    }[fill]
+    if reader_like:
+        notes[("corpora.train", "rehearsal_ratio")] = "Raw sentences annotated by the teacher, per new example"
+    else:
+        training["before_update"] = {
+            "@callbacks": "rehearsal_callback.v1", "teacher": "${paths.base}", "raw_path": "${paths.raw}",
+            "components": [base.ner], "batch_size": CALLBACK_BATCH_SIZE, "cache_dir": "${paths.cache}",
+        }
+        training["logger"] = {"@loggers": "rehearsal_logger.v1", "progress_bar": None}
+        notes[("training.before_update", "batch_size")] = (
+            "Raw sentences rehearsed per step (the argument's default is 32): measured in "
+            "benchmarks/forgetting.py, 4 costs the new label the least"
+        )
+
+
+def _component(
+    config: Dict[str, Any],
+    notes: Notes,
+    base: BasePipeline,
+    labels: List[str],
+    depth: Optional[int],
+    copy_weights: bool,
+    raw_ratio: float,
+) -> None:
+    """A new-label NER before the frozen base NER."""
+    model = copy_config(base.ner_model)
+    if depth is not None:
+        if depth < 1:
+            raise InputError("--component-depth", f"must be >= 1, got {depth}")
+        cnn = _cnn_with_depth(model.get("tok2vec", {}))
+        if cnn is not None:
+            cnn["depth"] = min(depth, cnn["depth"])
+    block = {k: v for k, v in base.config["components"][base.ner].items() if k not in ("model", "source", "replace_listeners")}
+    pipeline = config["nlp"]["pipeline"]
+    pipeline.insert(pipeline.index(base.ner), NEW_COMPONENT)
+    config["components"][NEW_COMPONENT] = {**block, "model": model}
+    config["training"]["frozen_components"] = list(base.components)
+    config["corpora"]["train"] = _reader("${paths.train}", "outside", raw_ratio > 0, raw_ratio, [], train=True)
+    notes[(f"components.{NEW_COMPONENT}", "factory")] = (
+        f"The new labels' NER ({', '.join(labels)}): it runs before '{base.ner}', which keeps its entities and "
+        f"fills the old types around them"
+    )
+    notes[("training", "frozen_components")] = "The base pipeline stays exactly as it was"
+    notes[("corpora.train", "fill")] = "The new component learns only the new labels: everything else is O for it"
+    notes[("corpora.train", "teacher_labels")] = "[]: raw sentences are taught as O, so the component learns where the new types are not"
+    if copy_weights:
+        config["initialize"]["after_init"] = {
+            "@callbacks": "rehearsal_copy_ner.v1", "base": "${paths.base}", "source": base.ner, "component": NEW_COMPONENT,
+        }
+        notes[("initialize.after_init", "@callbacks")] = (
+            "Start the new component from the base NER's weights (training-time only: the saved pipeline "
+            "does not need the plugin)"
+        )
+
+
+def _cnn_with_depth(tok2vec: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """The block holding the CNN depth of a tok2vec config (spacy.Tok2Vec.v2's encoder, or HashEmbedCNN), if any."""
+    for block in (tok2vec.get("encode"), tok2vec):
+        if isinstance(block, dict) and isinstance(block.get("depth"), int):
+            return block
+    return None
+
+
+def render(config: Config, notes: Notes) -> str:
+    """Config text with each note as a comment above its key."""
+    out: List[str] = []
+    section = ""
+    for line in config.to_str(interpolate=False).splitlines():
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+        else:
+            key = line.split(" = ", 1)[0]
+            if " = " in line and (section, key) in notes:
+                out.extend(f"# {part}" for part in _wrap(notes[(section, key)]))
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def _wrap(text: str, width: int = 98) -> List[str]:
+    lines: List[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def check_config(text: str) -> None:
+    """Build the pipeline a config describes (sourcing the base), as `spacy init config` does."""
+    config = Config().from_str(text, interpolate=False)
+    load_model_from_config(config, auto_fill=False, validate=True)

