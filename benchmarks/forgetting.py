@@ -111,6 +111,7 @@ CONFIGS: Dict[str, Any] = {
     "component fresh": (Generated("component", 2, False, 1.0), {}, "component: 2 CNN layers, random initial weights, raw text 1:1 as O"),
     "component fresh d1": (Generated("component", 1, False, 1.0), {}, "component: 1 CNN layer, random initial weights, raw text 1:1 as O"),
     "component no raw": (Generated("component", 2, True, 0.0), {}, "component: 2 CNN layers copied, no raw text"),
+    "component fresh no raw": (Generated("component", 2, False, 0.0), {}, "component as shipped but with --raw-ratio 0: no raw text"),
     "component d4 no raw": (Generated("component", 4, True, 0.0), {}, "component: 4 CNN layers copied, no raw text (the whole NER's copy)"),
 }
 # Updates per epoch of "reader" (1235 new + 1235 rehearsal examples, ~76k words in

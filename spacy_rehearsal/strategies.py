@@ -23,7 +23,7 @@ from confection import Config
 from spacy.util import copy_config, load_model_from_config
 
 from .base_pipeline import BasePipeline
-from .formats import InputError
+from .errors import InputError
 
 STRATEGIES = ("component", "rehearsal", "reader", "callback", "fill-callback")
 # The name of the new-label NER in the component strategy
@@ -230,7 +230,11 @@ def _component(
     )
     notes[("training", "frozen_components")] = "The base pipeline stays exactly as it was"
     notes[("corpora.train", "fill")] = "The new component learns only the new labels: everything else is O for it"
-    notes[("corpora.train", "teacher_labels")] = "[]: raw sentences are taught as O, so the component learns where the new types are not"
+    notes[("corpora.train", "teacher_labels")] = (
+        "[]: raw sentences are taught as O, so the component learns where the new types are not. Every "
+        "mention of a new type in the raw text is taught as O too: if yours mentions them often, set "
+        "rehearsal_ratio = 0 or use other raw text (measured in the README's benchmarks)"
+    )
     if copy_weights:
         config["initialize"]["after_init"] = {
             "@callbacks": "rehearsal_copy_ner.v1", "base": "${paths.base}", "source": base.ner, "component": NEW_COMPONENT,

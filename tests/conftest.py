@@ -27,6 +27,17 @@ def conll_texts(path: Path, n: int) -> "List[RawText]":
     return [RawText(f"conll#{i}", " ".join(words)) for i, (words, _) in enumerate(read_conll(path)[:n])]
 
 
+def copy_project(dest: Path) -> Path:
+    """A fresh clone's project files (project.yml, configs/, scripts/) in `dest`."""
+    import shutil
+
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "project.yml", dest)
+    for folder in ("configs", "scripts"):
+        shutil.copytree(ROOT / folder, dest / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
 def as_tuples(docs) -> list:
     """Docs as comparable tokens-and-entities tuples."""
     return [([(t.text, t.whitespace_) for t in d], [(e.start, e.end, e.label_) for e in d.ents]) for d in docs]

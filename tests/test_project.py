@@ -1,13 +1,14 @@
 """`spacy project run all` on a copy of the project, with tiny vars."""
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import srsly
+
+from conftest import copy_project
 
 ROOT = Path(__file__).resolve().parent.parent
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -41,11 +42,7 @@ def test_project_yml_is_complete():
 
 @pytest.mark.slow
 def test_project_workflow_runs_and_skips_unchanged_steps(shared_data, base_model, tmp_path):
-    project = tmp_path / "project"
-    project.mkdir()
-    shutil.copy(ROOT / "project.yml", project)
-    for folder in ("configs", "scripts"):
-        shutil.copytree(ROOT / folder, project / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    project = copy_project(tmp_path / "project")
     proc = run_project(project, shared_data, "all")
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-5000:]

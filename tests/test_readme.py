@@ -8,14 +8,13 @@ instead of half an hour; nothing else is changed.
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 from typing import List
 
 import pytest
 
-from conftest import DATA, ROOT
+from conftest import DATA, ROOT, copy_project
 
 SHORTEN_TRAIN = ["--training.max_epochs", "1", "--corpora.train.limit", "100", "--corpora.dev.limit", "50"]
 
@@ -43,11 +42,7 @@ def test_quickstart_commands_are_found():
 @pytest.mark.slow
 def test_quickstart_runs_as_written(shared_data, base_model, tmp_path):
     # A fresh clone: the project files, with the data beside it in ../shared/data.
-    clone = tmp_path / "clone"
-    clone.mkdir()
-    shutil.copy(ROOT / "project.yml", clone)
-    for folder in ("configs", "scripts"):
-        shutil.copytree(ROOT / folder, clone / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    clone = copy_project(tmp_path / "clone")
     (tmp_path / "shared").symlink_to(DATA.parent, target_is_directory=True)
     env = dict(os.environ, ANSI_COLORS_DISABLED="1")
     outputs = []

@@ -9,11 +9,10 @@ import pytest
 import spacy
 from confection import Config
 
-from spacy_rehearsal.formats import InputError
+from spacy_rehearsal.errors import InputError, TeacherError
 from spacy_rehearsal.scoring import score_ents
 from spacy_rehearsal.base_pipeline import inspect_base
 from spacy_rehearsal.strategies import NEW_COMPONENT, STRATEGIES, check_config, generate_config
-from spacy_rehearsal.teacher import TeacherError
 
 from conftest import FASHION_EVAL, FASHION_TRAIN, ROOT
 

@@ -14,10 +14,16 @@ import typer
 from spacy.cli._util import Arg, Opt
 from wasabi import msg
 
-from ..formats import InputError
 from ..base_pipeline import inspect_base
-from ..strategies import COMPONENT_COPY_WEIGHTS, COMPONENT_DEPTH, COMPONENT_RAW_RATIO, STRATEGIES, check_config, generate_config
-from ..teacher import TeacherError
+from ..errors import InputError, TeacherError
+from ..strategies import (
+    COMPONENT_COPY_WEIGHTS,
+    COMPONENT_DEPTH,
+    COMPONENT_RAW_RATIO,
+    STRATEGIES,
+    check_config,
+    generate_config,
+)
 from ._util import fail, rehearsal_cli, split_labels
 
 NEXT_STEP = "python -m spacy train {output} --paths.train TRAIN --paths.dev DEV --paths.raw RAW --output training/"
@@ -70,4 +76,7 @@ def init_config_cli(
     msg.text(f"Train with: {NEXT_STEP.format(output=output)}")
     if strategy != "component" or raw_ratio == 0:
         return
-    msg.text("RAW: unlabelled text in the base pipeline's domain, e.g. news for en_core_web_* (see the README)")
+    msg.text(
+        "RAW: unlabelled text like the base pipeline's training text (news for en_core_web_*) that rarely "
+        "mentions your new labels: it is taught as O for them (if it mentions them often, --raw-ratio 0)"
+    )
