@@ -117,7 +117,7 @@ CONFIGS: Dict[str, Any] = {
 # Updates per epoch of "reader" (1235 new + 1235 rehearsal examples, ~76k words in
 # 1000-word batches: 79-80 per call of the reader); the step budget of "reader stream"
 READER_STEPS_PER_EPOCH = 80
-DEFAULT_CONFIGS = ["naive", "fill", "reader", "callback", "reader+callback", "fill+callback"]
+DEFAULT_CONFIGS = ["naive", "fill", "reader", "callback", "reader+callback", "fill+callback", "component"]
 
 
 # --dataset conll-misc: a second data set. CoNLL-2003's MISC is the new type (the base reads
