@@ -27,8 +27,9 @@ import logging
 import os
 import tempfile
 import time
+from itertools import islice
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
@@ -43,6 +44,16 @@ CACHE_FORMAT = 1
 STALE_TMP_SECONDS = 3600
 # The attributes a shard keeps: the tokenization and the entities.
 SHARD_ATTRS = ["ENT_IOB", "ENT_TYPE"]
+
+
+def iter_shards(items: Iterable[RawText], shard_size: int) -> Iterator[Tuple[str, List[RawText]]]:
+    """(key, texts) of each shard: `shard_size` texts at a time from the start of `items`.
+
+    Every engine cuts shards here, so the same input gives the same shard keys.
+    """
+    it = iter(items)
+    for chunk in iter(lambda: list(islice(it, shard_size)), []):
+        yield shard_key(chunk), chunk
 
 
 def shard_key(items: Iterable[RawText]) -> str:

@@ -4,7 +4,7 @@
 
 The client (the process running the command) reads the input and cuts it into
 shards exactly as `Teacher.annotate` does: `SHARD_SIZE` texts from the start
-of the stream, each keyed by `cache.shard_key`. Each shard is one task. On a
+of the stream, each keyed by `cache.shard_key` (both cut with `cache.iter_shards`). Each shard is one task. On a
 worker, the task loads the teacher once per worker process (and checks that
 its fingerprint is the client's), looks the shard up with the cache's own
 checks (`ShardCache.load`), and if it is absent or fails them annotates the
@@ -28,7 +28,6 @@ import uuid
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Tuple
 
@@ -36,7 +35,7 @@ from tqdm import tqdm
 from wasabi import msg
 
 from . import teacher as teacher_module
-from .cache import ShardCache, docs_to_bytes, shard_key
+from .cache import ShardCache, docs_to_bytes, iter_shards
 from .errors import SettingError, TeacherError
 from .rawtext import RawText
 from .teacher import Teacher
@@ -177,7 +176,7 @@ def annotate_with_dask(
     cache = teacher.cache(cache_dir, what="OUTPUT")  # creates the directory and the manifest
     assert cache is not None
     job = ShardJob(teacher.name, teacher.fingerprint, teacher.info, str(cache_dir), batch_size)
-    shards = _shards(items, teacher_module.SHARD_SIZE)
+    shards = iter_shards(items, teacher_module.SHARD_SIZE)
     run_id = uuid.uuid4().hex[:8]
     # Shards submitted and not yet done: key -> (future, times the shard occurs).
     pending: Dict[str, Tuple[object, int]] = {}
@@ -233,13 +232,6 @@ def annotate_with_dask(
         if pending:  # stopped by an error: the other tasks are not needed
             client.cancel([future for future, _ in pending.values()])
     return result
-
-
-def _shards(items: Iterable[RawText], shard_size: int) -> Iterator[Tuple[str, List[RawText]]]:
-    """(key, texts) of each shard, cut as `Teacher.annotate` cuts them."""
-    it = iter(items)
-    for chunk in iter(lambda: list(islice(it, shard_size)), []):
-        yield shard_key(chunk), chunk
 
 
 # On a worker: the teachers loaded by this process, and a lock that runs one

@@ -17,7 +17,7 @@ from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
 from . import messages
-from .cache import ShardCache, docs_to_bytes, shard_key
+from .cache import ShardCache, docs_to_bytes, iter_shards
 from .rawtext import RawText
 
 logger = logging.getLogger("spacy_rehearsal")
@@ -59,7 +59,7 @@ def annotate_in_shards(
     YIELDS (Doc): Docs with the teacher's tokenization and all its entities.
     """
     progress = _Progress(desc)
-    chunks = iter(lambda it=iter(items): list(islice(it, shard_size)), [])
+    chunks = iter_shards(items, shard_size)
     # Shards read but not yet yielded: (size, key, cached docs or None),
     # in input order; and the texts of the uncached ones not yet sent to
     # the pipe. Both the consumer loop below and the pipe's input
@@ -70,10 +70,10 @@ def annotate_in_shards(
 
     def plan() -> Optional[bool]:
         """Read the next shard: True if it needs annotating, False if cached, None at the end."""
-        chunk = next(chunks, None)
-        if chunk is None:
+        shard = next(chunks, None)
+        if shard is None:
             return None
-        key = shard_key(chunk)
+        key, chunk = shard
         cached = cache.load(key, len(chunk), vocab) if cache is not None else None
         planned.append((len(chunk), key, cached))
         if cached is None:
