@@ -33,6 +33,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -52,7 +53,7 @@ from pipeline_speed import versions  # noqa: E402
 
 from spacy_rehearsal.formats import iter_raw_texts, read_annotations  # noqa: E402
 from spacy_rehearsal.scoring import format_table, score_ents  # noqa: E402
-from spacy_rehearsal.base_pipeline import inspect_base  # noqa: E402
+from spacy_rehearsal.base_pipeline import BasePipeline, inspect_base  # noqa: E402
 from spacy_rehearsal.strategies import generate_config  # noqa: E402
 from spacy_rehearsal.teacher import Teacher  # noqa: E402
 
@@ -271,11 +272,17 @@ def train(name: str, seed: int, epochs: int, paths: Dict[str, Path], work: Path,
     return result
 
 
+@lru_cache(maxsize=None)
+def base_pipeline() -> BasePipeline:
+    """The base pipeline as config generation sees it, loaded once for every generated config."""
+    return inspect_base(BASE)
+
+
 def load_source(source: Any) -> Config:
     """A config file (under configs/ unless a path) or a config generated for the base pipeline."""
     if isinstance(source, Generated):
         args = {k: v for k, v in asdict(source).items() if k != "strategy"}
-        text = generate_config(inspect_base(BASE), [NEW_LABEL], source.strategy, **args)
+        text = generate_config(base_pipeline(), [NEW_LABEL], source.strategy, **args)
         return Config().from_str(text, interpolate=False)
     return load_config(CONFIGS_DIR / source, interpolate=False)
 
