@@ -83,27 +83,54 @@ class Generated:
 # name: (config file or generated config, overrides, what it is)
 # The reader's unannotated tokens taught O, as in plain new-label data
 OUTSIDE = {"corpora.train.fill": "outside", "corpora.dev.fill": "outside"}
+# The callback switched to soft targets: the prototype's 16 raw sentences a step, temperature 1, weight 1
+DISTILL_BLOCK = {"mode": "distill", "batch_size": 16, "new_actions": "ignore"}
+DISTILL = {f"training.before_update.{key}": value for key, value in DISTILL_BLOCK.items()}
+DISTILL_ZERO = {**DISTILL, "training.before_update.new_actions": "zero"}
 CONFIGS: Dict[str, Any] = {
-    "naive": ("rehearsal.cfg", {**OUTSIDE, "paths.raw": None}, "reader, fill=outside, no raw text (plain new-label data)"),
+    "naive": ("reader.cfg", {**OUTSIDE, "paths.raw": None}, "reader, fill=outside, no raw text (plain new-label data)"),
     # Same data format and loop as "callback" without it: the baseline for the callback's wall time
     "naive corpus": (CORPUS_CONFIGS / "callback.cfg", {"training.before_update": None}, "spacy.Corpus.v1 (naive .spacy), no callback"),
-    "fill": ("rehearsal.cfg", {"paths.raw": None}, "reader, fill=teacher, no rehearsal"),
-    "reader": ("rehearsal.cfg", {}, "reader defaults: fill=teacher + rehearsal 1:1"),
+    "fill": ("reader.cfg", {"paths.raw": None}, "reader, fill=teacher, no rehearsal"),
+    "reader": ("reader.cfg", {}, "reader defaults: fill=teacher + rehearsal 1:1"),
     # The reader called every epoch (max_epochs = -1), so each epoch rehearses fresh raw text;
     # trained for as many steps as "reader" takes in --epochs epochs
-    "reader stream": ("rehearsal.cfg", {"training.max_epochs": -1}, "reader defaults, max_epochs = -1: fresh rehearsal text every epoch"),
+    "reader stream": ("reader.cfg", {"training.max_epochs": -1}, "reader defaults, max_epochs = -1: fresh rehearsal text every epoch"),
     "callback": (CORPUS_CONFIGS / "callback.cfg", {}, "spacy.Corpus.v1 (naive .spacy) + rehearsal_callback.v1 (batch_size 4)"),
-    "reader+callback": ("rehearsal.cfg", {"training.before_update": {**CALLBACK, "batch_size": 8}},
+    "reader+callback": ("reader.cfg", {"training.before_update": {**CALLBACK, "batch_size": 8}},
                         "reader defaults + rehearsal_callback.v1 with batch_size 8"),
     "fill+callback": (CORPUS_CONFIGS / "fill_callback.cfg", {}, "spacy.Corpus.v1 + rehearsal_fill.v1 + rehearsal_callback.v1 (batch_size 4)"),
     # Less rehearsal per update: the new label's recall falls with rehearsal's share of the tokens
-    "reader r=0.5": ("rehearsal.cfg", {"corpora.train.rehearsal_ratio": 0.5}, "reader, fill=teacher + rehearsal_ratio 0.5"),
+    "reader r=0.5": ("reader.cfg", {"corpora.train.rehearsal_ratio": 0.5}, "reader, fill=teacher + rehearsal_ratio 0.5"),
     # Rehearsal text without teacher-fill
-    "reader outside": ("rehearsal.cfg", OUTSIDE, "reader, fill=outside + rehearsal 1:1"),
+    "reader outside": ("reader.cfg", OUTSIDE, "reader, fill=outside + rehearsal 1:1"),
     # The callback's rehearsal batch trades the new label against retention
     "callback b=8": (CORPUS_CONFIGS / "callback.cfg", {"training.before_update.batch_size": 8}, "spacy.Corpus.v1 + rehearsal_callback.v1 with batch_size 8"),
     "fill+callback b=8": (CORPUS_CONFIGS / "fill_callback.cfg", {"training.before_update.batch_size": 8}, "Corpus.v1 + rehearsal_fill.v1 + rehearsal_callback.v1 with batch_size 8"),
     "callback b=32": (CORPUS_CONFIGS / "callback.cfg", {"training.before_update.batch_size": 32}, "spacy.Corpus.v1 + rehearsal_callback.v1 with its default batch_size 32"),
+    # The one-model recipe init-config writes for --strategy rehearsal (configs/rehearsal.cfg), as shipped
+    "rehearsal": ("rehearsal.cfg", {}, "init-config --strategy rehearsal as shipped (soft targets, see configs/rehearsal.cfg)"),
+    # Soft targets (rehearsal_callback.v1 mode "distill"), on the init-config outputs; 16 raw sentences a step.
+    # new_actions "ignore" (the new label's actions left out of the soft targets) lets the new label spread
+    # over the news text (599 FASHION_BRAND spans in 1500 CoNLL sentences, mostly the teacher's PERSON/ORG);
+    # "zero" (target 0) is the one measured further
+    "fill+distill": ("fill_callback.cfg", DISTILL, "reader fill=teacher + callback mode distill, new_actions ignore"),
+    "fill+distill zero": ("fill_callback.cfg", DISTILL_ZERO, "reader fill=teacher + callback mode distill, new_actions zero"),
+    "distill zero": ("callback.cfg", DISTILL_ZERO, "reader fill=outside (plain new-label data) + callback mode distill, new_actions zero"),
+    "reader+distill zero": ("reader.cfg", {"training.before_update": {**CALLBACK, **DISTILL_BLOCK, "new_actions": "zero"}},
+                            "reader defaults (fill=teacher + rehearsal 1:1) + callback mode distill, new_actions zero"),
+    "fill+distill zero T2 w3": ("fill_callback.cfg", {**DISTILL_ZERO, "training.before_update.temperature": 2.0, "training.before_update.weight": 3.0},
+                                "fill+distill zero at temperature 2, weight 3"),
+    "fill+distill zero b=32": ("fill_callback.cfg", {**DISTILL_ZERO, "training.before_update.batch_size": 32}, "fill+distill zero with 32 raw a step"),
+    "fill+distill zero b=4": ("fill_callback.cfg", {**DISTILL_ZERO, "training.before_update.batch_size": 4}, "fill+distill zero with 4 raw a step"),
+    "fill+distill entities": ("fill_callback.cfg", {**DISTILL, "training.before_update.new_actions": "teacher_entities"},
+                              "fill+distill, the new label's actions get target 0 where the teacher starts an entity"),
+    "reader+distill": ("reader.cfg", {"training.before_update": {**CALLBACK, **DISTILL_BLOCK}},
+                       "reader defaults (fill=teacher + rehearsal 1:1) + callback mode distill, new_actions ignore"),
+    "fill+distill pull": ("fill_callback.cfg", {**DISTILL, "training.before_update.l2_pull": 1.0},
+                          "fill+distill (new_actions ignore) + l2_pull 1.0 toward the original weights"),
+    "fill+distill zero pull": ("fill_callback.cfg", {**DISTILL_ZERO, "training.before_update.l2_pull": 1.0},
+                               "fill+distill zero + l2_pull 1.0 toward the original weights"),
     # The component strategy: a new-label NER before the frozen original (init-config --strategy component)
     "component": ("component.cfg", {}, "init-config --strategy component as shipped"),
     "component d2": (Generated("component", 2, True, 1.0), {}, "component: 2 of the base NER's 4 CNN layers copied, raw text 1:1 as O"),
@@ -309,14 +336,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--configs", nargs="+", default=DEFAULT_CONFIGS, choices=list(CONFIGS))
+    parser.add_argument("--configs", nargs="*", default=DEFAULT_CONFIGS, choices=list(CONFIGS),
+                        help="configs to train (none: only tabulate the --carry reports)")
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "results" / "forgetting")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "forgetting.json")
     parser.add_argument("--jobs", type=int, default=1, help="trainings run at once (wall times are then not comparable)")
     parser.add_argument("--reuse", action="store_true", help="reuse finished runs (models and scores) whose config and arguments are unchanged")
     parser.add_argument("--plot", type=Path, default=None, help="write the new label's dev learning curves to this PNG")
-    parser.add_argument("--carry", type=Path, default=None, help="an earlier report: its runs of configs not named "
-                        "in --configs join the table, marked as carried")
+    parser.add_argument("--carry", type=Path, nargs="*", default=[], help="earlier reports: their runs of configs not "
+                        "named in --configs join the table, marked as carried (the first report naming a config wins)")
     parser.add_argument("--speed", action="store_true", help="after training, time each config's first-seed pipeline "
                         "against the base (best of 3, one process: run nothing else meanwhile)")
     parser.add_argument("--one-model", type=Path, default=None, help="with --speed and --carry: a saved one-model "
@@ -354,9 +382,14 @@ def main() -> None:
             done = Path(result["model"]).parent / "result.json"
             srsly.write_json(done, {**srsly.read_json(done), "result": result})
 
-    carried = carry_runs(args.carry, args.configs) if args.carry else {"runs": [], "configs": {}}
+    carried: Dict[str, Any] = {"runs": [], "configs": {}}
+    for path in args.carry:
+        earlier = carry_runs(path, list(args.configs) + list(carried["configs"]))
+        carried["runs"] += earlier["runs"]
+        carried["configs"].update(earlier["configs"])
     runs += carried["runs"]
     names = [name for name in CONFIGS if name in args.configs or name in carried["configs"]]  # table order
+    names += [name for name in carried["configs"] if name not in names]
     summary = summarize(runs, names)
     speed = measure_speed(runs, args.configs, paths, args.one_model) if args.speed else {}
     table = format_table(
@@ -364,19 +397,20 @@ def main() -> None:
          "train s", "speed", "size MB"],
         [[name, *summary[name]["cells"], *speed_cells(speed, name)] for name in names],
     )
-    print(f"\nOriginal pipeline gold PER/ORG/LOC F1: {original['gold_conll']['micro']['f']:.3f}; seeds {args.seeds}, {args.epochs} epochs (mean ± half-range)\n")
+    seeds = sorted({run["seed"] for run in runs})  # carried runs included
+    print(f"\nOriginal pipeline gold PER/ORG/LOC F1: {original['gold_conll']['micro']['f']:.3f}; seeds {seeds}, {args.epochs} epochs (mean ± half-range)\n")
     print(table)
     if carried["runs"]:
-        print(f"Carried from {args.carry} (not trained by this command): {', '.join(sorted(carried['configs']))}")
+        print(f"Carried from {', '.join(map(str, args.carry))} (not trained by this command): {', '.join(sorted(carried['configs']))}")
     if speed.get("one_model_from"):
         print(f"speed*: a one-model pipeline (same architecture as the base), measured on {speed['one_model_from']}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "command": shlex.join(["python", Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
-        "versions": versions(), "dataset": args.dataset, "new_label": NEW_LABEL, "epochs": args.epochs, "seeds": args.seeds, "jobs": args.jobs, "dev_split": args.dev_split,
+        "versions": versions(), "dataset": args.dataset, "new_label": NEW_LABEL, "epochs": args.epochs, "seeds": seeds, "jobs": args.jobs, "dev_split": args.dev_split,
         "teacher_cache_seconds": paths["teacher_seconds"],
         "configs": {name: CONFIGS[name][2] if name in CONFIGS else carried["configs"][name] for name in names},
-        "carried_from": str(args.carry) if carried["runs"] else None, "speed": speed,
+        "carried_from": [str(path) for path in args.carry] if carried["runs"] else None, "speed": speed,
         "original": original, "summary": {k: v["means"] for k, v in summary.items()}, "runs": runs, "table": table,
     }
     args.output.write_text(json.dumps(report, indent=2, default=str))

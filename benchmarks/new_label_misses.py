@@ -15,6 +15,7 @@ the new type's training spans as an old type (reported as "teacher-on-train").
 import argparse
 import collections
 import json
+import sys
 from pathlib import Path
 
 import spacy
@@ -22,6 +23,8 @@ import spacy
 from spacy_rehearsal.formats import read_annotations
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from pipeline_speed import versions  # noqa: E402
 RUNS = ROOT / "benchmarks" / "results" / "forgetting" / "runs"
 DATA = ROOT.parent / "shared" / "data" / "fashion_brands"
 EVAL = DATA / "fashion_brands_eval.jsonl"
@@ -48,10 +51,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+")
     parser.add_argument("--teacher", default=None, help="also count the original pipeline's predictions on the training file's gold spans")
+    parser.add_argument("--runs-dir", type=Path, default=RUNS, help="where forgetting.py put the runs (its --work + /runs)")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "new_label_misses.json")
     args = parser.parse_args()
     records, _ = read_annotations(EVAL)
-    models = [(run, RUNS / run / "model-last", records) for run in args.runs]
+    models = [(run, args.runs_dir / run / "model-last", records) for run in args.runs]
     if args.teacher is not None:
         models.append(("teacher-on-train", args.teacher, read_annotations(TRAIN)[0]))
     report = {}
@@ -60,7 +64,8 @@ def main() -> None:
         old = sum(n for label, n in counts.items() if label != "O" and not label.endswith(NEW_LABEL))
         report[run] = {"missed": sum(counts.values()), "as_old_label": old, "counts": dict(counts.most_common())}
         print(f"{run}: {sum(counts.values())} gold spans missed, {old} of them tagged (or overlapped) with an old label; {dict(counts.most_common())}")
-    args.output.write_text(json.dumps(report, indent=2))
+    output = {"command": " ".join(sys.argv), "versions": versions(), "runs": report}
+    args.output.write_text(json.dumps(output, indent=2))
     print(f"Wrote {args.output}")
 
 

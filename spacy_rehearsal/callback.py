@@ -1,15 +1,19 @@
 """`rehearsal_callback.v1`: pseudo-rehearsal inside `spacy train`'s own update step.
 
 In `[training.before_update]`, before each step's update, the callback draws
-the next batch of raw texts annotated by the teacher ("silver" examples) and
-runs `nlp.update(..., sgd=False)` on them for the rehearsed components. The
-gradients accumulate with those of the step's own batch, and the training
-loop's optimizer applies both together in `finish_update`. So the updated
-component keeps seeing what the original predicted on ordinary text.
+the next batch of raw texts and adds a rehearsal gradient for the rehearsed
+components; the gradients accumulate with those of the step's own batch, and
+the training loop's optimizer applies both together in `finish_update`.
+- mode "silver": `nlp.update(..., sgd=False)` on the teacher's entities for
+  the raw batch (hard labels).
+- mode "distill": soft targets, the teacher NER's action probabilities along
+  the student's own transitions (`distill.py`); the gradient vanishes where
+  the student already agrees with the teacher.
+`l2_pull` (any mode) adds a pull toward the starting weights (`anchor.py`).
 
-spaCy's `Language.rehearse()` (which nudges the model's scores towards a copy
-of itself, experimental for NER upstream) is not used: silver examples are,
-and benchmarks/forgetting.py measures what they keep.
+spaCy's `Language.rehearse()` (squared error on raw scores against a copy of
+the model, experimental upstream) is not used; benchmarks/forgetting.py
+measures what each mode keeps.
 """
 import random
 import weakref
@@ -23,50 +27,17 @@ from spacy.tokens import Doc
 from spacy.training import Example
 
 from . import messages
+from .anchor import WeightAnchor
+from .distill import RECIPE, Distiller, NewActions, entity_recognizer
 from .errors import InputError, SettingError
 from .rawtext import check_raw_path, count_raw_texts
-from .scoring import score_ents
+from .rehearsal_state import _STATES, RehearsalState, rehearsal_state  # noqa: F401 (rehearsal_state: public here too)
 from .teacher import Teacher
 
 NAME = "rehearsal_callback.v1"
 
-Mode = Literal["silver"]
+Mode = Literal["silver", "distill"]
 SHUFFLE_BUFFER = 2048
-
-_STATES: "weakref.WeakKeyDictionary[Language, RehearsalState]" = weakref.WeakKeyDictionary()
-
-
-def rehearsal_state(nlp: Language) -> Optional["RehearsalState"]:
-    """The state of the rehearsal callback training `nlp`, if there is one."""
-    return _STATES.get(nlp)
-
-
-class RehearsalState:
-    """What the callback shares with `rehearsal_logger.v1`."""
-
-    def __init__(self, teacher: Teacher, heldout: List[Doc]):
-        self.teacher = teacher
-        self.heldout = heldout
-        # The teacher's entities for the held-out texts, built once for every evaluation
-        self.heldout_refs = [teacher.silver_doc(doc, doc.vocab) for doc in heldout]
-        self.losses: Dict[str, float] = {}
-        self.n_examples = 0
-
-    def loss(self) -> float:
-        """Rehearsal loss summed over components since the last reset."""
-        return float(sum(self.losses.values()))
-
-    def reset(self) -> None:
-        self.losses = {}
-
-    def retention(self, nlp: Language) -> Optional[float]:
-        """Agreement F of `nlp` with the teacher on the held-out raw texts (teacher labels)."""
-        if not self.heldout:
-            return None
-        preds = nlp.pipe(doc.text for doc in self.heldout)
-        labels = self.teacher.labels if self.teacher.labels is not None else self.teacher.all_labels
-        return float(score_ents(preds, self.heldout_refs, labels=labels)["micro"]["f"])  # type: ignore[index]
-
 
 # Registered as "rehearsal_callback.v1" in the "spacy_callbacks" entry point group.
 def create_rehearsal_callback(
@@ -81,6 +52,10 @@ def create_rehearsal_callback(
     teacher_labels: Optional[List[str]] = None,
     heldout_size: int = 200,
     n_process: int = 1,
+    temperature: float = RECIPE["temperature"],  # type: ignore[assignment]
+    weight: float = RECIPE["weight"],  # type: ignore[assignment]
+    new_actions: NewActions = RECIPE["new_actions"],  # type: ignore[assignment]
+    l2_pull: float = RECIPE["l2_pull"],  # type: ignore[assignment]
 ) -> Callable[[Language, Dict[str, Any]], None]:
     """Create a `[training.before_update]` callback that rehearses on teacher-annotated raw text.
 
@@ -92,7 +67,9 @@ def create_rehearsal_callback(
         pipeline and not frozen.
     batch_size (int): Raw examples per rehearsal update.
     every_n_steps (int): Rehearse on every n-th training step.
-    mode (str): "silver": update on the teacher's entities for the raw batch.
+    mode (str): "silver": update on the teacher's entities for the raw batch;
+        "distill": soft targets from the teacher's NER (components must be
+        transition-based NERs, and so must the teacher's entity component).
     cache_dir (Optional[Path]): Directory for cached teacher annotations.
     seed (int): Seed for the shuffle buffer over the raw text.
     teacher_labels (Optional[List[str]]): Teacher labels to rehearse (None: all);
@@ -100,6 +77,12 @@ def create_rehearsal_callback(
     heldout_size (int): The first N raw texts are kept out of rehearsal and
         used by `rehearsal_logger.v1`/`.v2` to report retention. 0: none.
     n_process (int): Processes for the teacher pass.
+    temperature (float): "distill": softmax temperature of the soft targets.
+    weight (float): "distill": scale of the soft-target loss.
+    new_actions (str): "distill": the student's actions for labels the teacher
+        lacks are left out of the soft targets ("ignore") or get target 0 ("zero").
+    l2_pull (float): Pull of the rehearsed components' weights toward their
+        values at the first step (0: off).
     RETURNS (Callable[[Language, Dict[str, Any]], None]): The callback.
 
     The raw text, the teacher and `cache_dir` are checked when the config is
@@ -109,6 +92,11 @@ def create_rehearsal_callback(
     for name, value, low in (("batch_size", batch_size, 1), ("every_n_steps", every_n_steps, 1), ("heldout_size", heldout_size, 0)):
         if value < low:
             raise SettingError(f"{NAME}: {name} must be >= {low}, got {value}")
+    for name, value in (("temperature", temperature), ("weight", weight)):
+        if not value > 0:
+            raise SettingError(f"{NAME}: {name} must be > 0, got {value}")
+    if l2_pull < 0:
+        raise SettingError(f"{NAME}: l2_pull must be >= 0, got {l2_pull}")
     if not components:
         raise SettingError(f"{NAME}: components is empty: name the components to rehearse, e.g. [\"ner\"]")
     check_raw_path(raw_path)
@@ -120,9 +108,14 @@ def create_rehearsal_callback(
             f"for retention, leaving none to rehearse: lower heldout_size or add raw text",
         )
     teacher_ = Teacher(teacher, teacher_labels, n_process=n_process)
+    if mode == "distill":  # the teacher's side is known now; the student's at step 0
+        for name in components:
+            entity_recognizer(teacher_.nlp, name, "teacher")
     teacher_.cache(cache_dir)  # a file or a read-only directory fails now, not mid-training
+    how = f"soft targets at temperature {temperature}, weight {weight}" if mode == "distill" else "silver labels"
+    pull = f"; weights pulled toward the start ({l2_pull})" if l2_pull else ""
     messages.info(
-        f"{NAME} {raw_path}: {batch_size} rehearsal texts drawn every {every_n_steps} step(s); "
+        f"{NAME} {raw_path}: {batch_size} rehearsal texts drawn every {every_n_steps} step(s), {how}{pull}; "
         f"the first {heldout_size} held out for retention",
         once=True,
     )
@@ -135,7 +128,37 @@ def create_rehearsal_callback(
         cache_dir=cache_dir,
         seed=seed,
         heldout_size=heldout_size,
+        mode=mode,
+        distill={"temperature": temperature, "weight": weight, "new_actions": new_actions},
+        l2_pull=l2_pull,
     )
+
+
+# Registered as "rehearsal_callback.v2" in the "spacy_callbacks" entry point group.
+def create_rehearsal_callback_v2(
+    teacher: str,
+    raw_path: Path,
+    components: List[str] = ["ner"],
+    batch_size: int = RECIPE["batch_size"],  # type: ignore[assignment]
+    every_n_steps: int = 1,
+    mode: Mode = "distill",
+    cache_dir: Optional[Path] = None,
+    seed: int = 0,
+    teacher_labels: Optional[List[str]] = None,
+    heldout_size: int = 200,
+    n_process: int = 1,
+    temperature: float = RECIPE["temperature"],  # type: ignore[assignment]
+    weight: float = RECIPE["weight"],  # type: ignore[assignment]
+    new_actions: NewActions = RECIPE["new_actions"],  # type: ignore[assignment]
+    l2_pull: float = RECIPE["l2_pull"],  # type: ignore[assignment]
+) -> Callable[[Language, Dict[str, Any]], None]:
+    """`rehearsal_callback.v1` with the measured recipe as its defaults: soft targets (mode "distill").
+
+    Every argument is v1's (see `create_rehearsal_callback`); only the defaults
+    differ: `distill.RECIPE`, chosen on a dev split in benchmarks/forgetting.py.
+    v1 keeps its published defaults (mode "silver", batch_size 32).
+    """
+    return create_rehearsal_callback(**locals())
 
 
 class RehearsalCallback:
@@ -152,6 +175,9 @@ class RehearsalCallback:
         cache_dir: Optional[Path],
         seed: int,
         heldout_size: int,
+        mode: Mode = "silver",
+        distill: Optional[Dict[str, Any]] = None,
+        l2_pull: float = 0.0,
     ):
         self.teacher = teacher
         self.raw_path = raw_path
@@ -166,17 +192,27 @@ class RehearsalCallback:
         self._exclude: List[str] = []
         self._annotates: List[str] = []
         self._dropout = 0.0
+        self.mode = mode
+        self.distill_settings = dict(distill or {})
+        self.l2_pull = l2_pull
+        self._distillers: List[Distiller] = []
+        self._anchor: Optional[WeightAnchor] = None
 
     def __call__(self, nlp: Language, info: Dict[str, Any]) -> None:
         if self._nlp is None or self._nlp() is not nlp:
             self._setup(nlp)
+        state = _STATES[nlp]
+        if self._anchor is not None:
+            state.distance = self._anchor.pull()
         if info.get("step", 0) % self.every_n_steps:
             return
-        state = _STATES[nlp]
-        examples = [
-            Example(nlp.make_doc(doc.text), self.teacher.silver_doc(doc, nlp.vocab))
-            for doc, _ in zip(self._stream, range(self.batch_size))  # type: ignore[arg-type]
-        ]
+        docs = [doc for doc, _ in zip(self._stream, range(self.batch_size))]  # type: ignore[arg-type]
+        state.n_examples += len(docs)
+        if self.mode == "distill":
+            for distiller in self._distillers:
+                state.losses[distiller.name] = state.losses.get(distiller.name, 0.0) + distiller(docs)
+            return
+        examples = [Example(nlp.make_doc(doc.text), self.teacher.silver_doc(doc, nlp.vocab)) for doc in docs]
         nlp.update(
             examples,
             drop=self._dropout,
@@ -185,7 +221,6 @@ class RehearsalCallback:
             exclude=self._exclude,
             annotates=self._annotates,
         )
-        state.n_examples += len(examples)
 
     def _setup(self, nlp: Language) -> None:
         """Check the components against the pipeline and training config (step 0)."""
@@ -217,6 +252,13 @@ class RehearsalCallback:
             self.raw_path, cache_dir=self.cache_dir, vocab=nlp.vocab, skip=self.heldout_size, owner=NAME
         )
         self._stream = _shuffled(stream, random.Random(self.seed))
+        if self.mode == "distill":
+            self._distillers = [
+                Distiller(nlp, name, self.teacher.nlp, frozen=list(frozen), **self.distill_settings)
+                for name in self.components
+            ]
+        if self.l2_pull:
+            self._anchor = WeightAnchor([nlp.get_pipe(name).model for name in self.components], self.l2_pull)
         _STATES[nlp] = RehearsalState(self.teacher, heldout)
         self._nlp = weakref.ref(nlp)
         messages.detail(

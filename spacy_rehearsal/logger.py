@@ -25,7 +25,7 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.util import registry
 
-from .callback import rehearsal_state
+from .rehearsal_state import rehearsal_state
 
 LOSS_COLUMN = "rehearsal"
 RETENTION_COLUMN = "retention"

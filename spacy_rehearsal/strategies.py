@@ -7,7 +7,7 @@ the old ones:
   that knows only the new labels runs before the original NER. spaCy's NER
   keeps entities already set on a doc, so the original fills the old types
   around the new component's spans. Best retention; costs inference time.
-- one model ("rehearsal", "reader", "callback", "fill-callback"): the base NER
+- one model ("rehearsal", "reader", "callback", "fill-callback", "distill"): the base NER
   itself is updated, with the plugin's pseudo-rehearsal routes keeping what it
   knew. No inference cost.
 
@@ -24,8 +24,9 @@ from spacy.util import copy_config, load_model_from_config
 
 from .base_pipeline import BasePipeline
 from .errors import InputError
+from .routes import REHEARSAL_ROUTE, ROUTES
 
-STRATEGIES = ("component", "rehearsal", "reader", "callback", "fill-callback")
+STRATEGIES = ("component", "rehearsal", "reader", "callback", "fill-callback", "distill")
 # The name of the new-label NER in the component strategy
 NEW_COMPONENT = "ner_new"
 # Component strategy defaults, chosen on a dev split of the fashion-brands training data
@@ -37,8 +38,7 @@ COMPONENT_DEPTH = 2
 COMPONENT_COPY_WEIGHTS = False
 # Component strategy: raw text taught as O for the new labels, per new example
 COMPONENT_RAW_RATIO = 1.0
-# Callback strategies: raw sentences per step (measured in benchmarks/forgetting.py)
-CALLBACK_BATCH_SIZE = 4
+
 
 Notes = Dict[Tuple[str, str], str]
 
@@ -173,6 +173,7 @@ def _common(base: BasePipeline, labels: List[str], strategy: str) -> Tuple[Dict[
 
 def _one_model(config: Dict[str, Any], notes: Notes, base: BasePipeline, strategy: str) -> None:
     """The base NER updated in place, with the strategy's rehearsal route."""
+    route = ROUTES[REHEARSAL_ROUTE if strategy == "rehearsal" else strategy]
     training = config["training"]
     training["frozen_components"] = [name for name in base.components if name != base.ner]
     if base.listens_to is not None:
@@ -180,25 +181,22 @@ def _one_model(config: Dict[str, Any], notes: Notes, base: BasePipeline, strateg
         notes[(f"components.{base.ner}", "replace_listeners")] = (
             f"The NER gets its own copy of '{base.listens_to}', which stays frozen for the other components"
         )
-    reader_like = strategy in ("rehearsal", "reader")
-    fill = "outside" if strategy == "callback" else "teacher"
-    config["corpora"]["train"] = _reader("${paths.train}", fill, reader_like, 1.0, None, train=True)
+    config["corpora"]["train"] = _reader("${paths.train}", route.fill, route.reader_raw, 1.0, None, train=True)
     notes[("corpora.train", "fill")] = {
         "teacher": "Tokens your annotations leave unlabelled get the teacher's entities (\"outside\": O, which forgets)",
         "outside": "Tokens your annotations leave unlabelled are O; the callback rehearses the old types",
-    }[fill]
-    if reader_like:
+    }[route.fill]
+    if route.reader_raw:
         notes[("corpora.train", "rehearsal_ratio")] = "Raw sentences annotated by the teacher, per new example"
-    else:
-        training["before_update"] = {
-            "@callbacks": "rehearsal_callback.v1", "teacher": "${paths.base}", "raw_path": "${paths.raw}",
-            "components": [base.ner], "batch_size": CALLBACK_BATCH_SIZE, "cache_dir": "${paths.cache}",
-        }
-        training["logger"] = {"@loggers": "rehearsal_logger.v1", "progress_bar": None}
-        notes[("training.before_update", "batch_size")] = (
-            "Raw sentences rehearsed per step (the argument's default is 32): measured in "
-            "benchmarks/forgetting.py, 4 costs the new label the least"
-        )
+    if route.callback is None:
+        return
+    training["before_update"] = {
+        "@callbacks": "rehearsal_callback.v1", "teacher": "${paths.base}", "raw_path": "${paths.raw}",
+        "components": [base.ner], "cache_dir": "${paths.cache}", **route.callback,
+    }
+    training["logger"] = {"@loggers": "rehearsal_logger.v1", "progress_bar": None}
+    for key, note in route.notes.items():
+        notes[("training.before_update", key)] = note
 
 
 def _component(

@@ -71,3 +71,38 @@ def conll_prepared(shared_data, tmp_path_factory) -> Path:
             [sys.executable, str(ROOT / "scripts" / "prepare_conll.py"), str(src), str(out)], check=True
         )
     return out
+
+
+# A small base pipeline whose NER listens to a shared tok2vec, trained on these sentences
+SENTENCES = [
+    ("Angela Merkel visited Paris on Monday.", [(0, 13, "PERSON"), (22, 27, "GPE")]),
+    ("Microsoft opened an office in Berlin.", [(0, 9, "ORG"), (30, 36, "GPE")]),
+    ("Tim Cook met Emmanuel Macron in London.", [(0, 8, "PERSON"), (13, 28, "PERSON"), (32, 38, "GPE")]),
+    ("Google hired Sarah Smith in Tokyo.", [(0, 6, "ORG"), (13, 24, "PERSON"), (28, 33, "GPE")]),
+]
+
+
+@pytest.fixture(scope="session")
+def listener_base(tmp_path_factory) -> Path:
+    """A small pipeline saved to disk, shaped like en_core_web_md/lg/trf: a NER listening to a shared tok2vec."""
+    import spacy
+    from spacy.training import Example
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("tok2vec", config={"model": {
+        "@architectures": "spacy.HashEmbedCNN.v2", "width": 32, "depth": 2, "embed_size": 500,
+        "window_size": 1, "maxout_pieces": 2, "subword_features": True, "pretrained_vectors": None,
+    }})
+    nlp.add_pipe("ner", config={"model": {
+        "@architectures": "spacy.TransitionBasedParser.v2", "state_type": "ner", "extra_state_tokens": False,
+        "hidden_width": 32, "maxout_pieces": 2, "use_upper": True,
+        "tok2vec": {"@architectures": "spacy.Tok2VecListener.v1", "width": 32, "upstream": "*"},
+    }})
+    examples = [Example.from_dict(nlp.make_doc(t), {"entities": ents}) for t, ents in SENTENCES]
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(30):
+        nlp.update(examples, sgd=optimizer)
+    assert nlp.get_pipe("tok2vec").listening_components == ["ner"]
+    path = tmp_path_factory.mktemp("listener") / "base"
+    nlp.to_disk(path)
+    return path

@@ -180,14 +180,44 @@ def test_callback_rejects_teacher_without_ner(tmp_path):
         _resolve_callback(teacher=str(tmp_path / "blank"), raw_path=str(raw), heldout_size=0)
 
 
-def test_callback_rejects_unknown_mode(base_model, tmp_path):
+@pytest.mark.parametrize("bad", [{"mode": "soft"}, {"new_actions": "skip"}])
+def test_callback_rejects_unknown_choices(base_model, tmp_path, bad):
     raw = tmp_path / "raw.txt"
     raw.write_text("Apple is in California.\n", encoding="utf8")
-    with pytest.raises(Exception, match="mode"):
-        _resolve_callback(raw_path=str(raw), mode="distill")
+    with pytest.raises(Exception, match=next(iter(bad))):
+        _resolve_callback(raw_path=str(raw), heldout_size=0, **bad)
 
 
-@pytest.mark.parametrize("bad, match", [({"batch_size": 0}, "batch_size must be >= 1"), ({"every_n_steps": 0}, "every_n_steps must be >= 1")])
+def test_v2_is_v1_with_the_measured_recipe_as_defaults(base_model, tmp_path):
+    from spacy_rehearsal.distill import RECIPE
+
+    raw = tmp_path / "raw.txt"
+    raw.write_text("Apple is in California.\nAngela Merkel met Joe Biden in Berlin.\n", encoding="utf8")
+    config = Config({"cb": {"@callbacks": "rehearsal_callback.v2", "teacher": base_model, "raw_path": str(raw), "heldout_size": 1}})
+    v2 = registry.resolve(config)["cb"]
+    v1 = _resolve_callback(raw_path=str(raw), heldout_size=1)
+    assert (v2.mode, v1.mode) == ("distill", "silver")
+    assert v2.batch_size == RECIPE["batch_size"] and v1.batch_size == 32
+    assert v2.distill_settings == {key: RECIPE[key] for key in ("temperature", "weight", "new_actions")}
+    assert v2.l2_pull == RECIPE["l2_pull"]
+
+
+def test_distill_rejects_a_teacher_without_a_transition_based_ner(tmp_path):
+    ruler = spacy.blank("en")
+    ruler.add_pipe("entity_ruler").add_patterns([{"label": "ORG", "pattern": "Apple"}])
+    ruler.to_disk(tmp_path / "ruler")
+    raw = tmp_path / "raw.txt"
+    raw.write_text("Apple is in California.\n", encoding="utf8")
+    _resolve_callback(teacher=str(tmp_path / "ruler"), raw_path=str(raw), heldout_size=0)  # silver: fine
+    with pytest.raises(TeacherError, match="mode \"distill\" needs the teacher's 'ner' to be a transition-based NER"):
+        _resolve_callback(teacher=str(tmp_path / "ruler"), raw_path=str(raw), heldout_size=0, mode="distill")
+
+
+@pytest.mark.parametrize("bad, match", [
+    ({"batch_size": 0}, "batch_size must be >= 1"), ({"every_n_steps": 0}, "every_n_steps must be >= 1"),
+    ({"temperature": 0.0}, "temperature must be > 0"), ({"weight": -1.0}, "weight must be > 0"),
+    ({"l2_pull": -0.5}, "l2_pull must be >= 0"),
+])
 def test_callback_rejects_bad_numbers(base_model, tmp_path, bad, match):
     raw = tmp_path / "raw.txt"
     raw.write_text("Apple is in California.\n", encoding="utf8")
@@ -236,6 +266,32 @@ def test_callback_accumulates_gradients_without_applying_them(base_model, tmp_pa
     ner.finish_update(optimizer)
     assert not (ner.model.get_ref("lower").get_param("W") == before).all()
     assert state.retention(nlp) is not None
+
+
+@pytest.mark.parametrize("l2_pull", [0.0, 5.0])
+def test_distill_callback_accumulates_soft_target_gradients(base_model, tmp_path, l2_pull):
+    raw = tmp_path / "raw.txt"
+    raw.write_text("".join(f"Angela Merkel met Joe Biden in Berlin on day {i}.\n" for i in range(20)), encoding="utf8")
+    callback = _resolve_callback(raw_path=str(raw), batch_size=4, heldout_size=2, mode="distill", l2_pull=l2_pull)
+    from spacy_rehearsal.callback import rehearsal_state
+
+    # The student is the teacher: soft targets give no gradient, and neither does the pull at the start
+    nlp = _student(base_model)
+    callback(nlp, {"step": 0, "epoch": 0})
+    state = rehearsal_state(nlp)
+    assert state.n_examples == 4 and state.loss() == 0.0
+    assert not nlp.get_pipe("ner").model.get_ref("upper").get_grad("b").any()
+    if l2_pull:
+        assert state.distance == 0.0
+    # Moved away from the teacher: a loss, gradients accumulated, the weights left to finish_update
+    upper = nlp.get_pipe("ner").model.get_ref("upper")
+    moved = upper.get_param("b") + 0.3
+    upper.set_param("b", moved)
+    callback(nlp, {"step": 1, "epoch": 0})
+    assert state.n_examples == 8 and state.loss() > 0.0
+    assert abs(upper.get_grad("b")).max() > 0 and (upper.get_param("b") == moved).all()
+    if l2_pull:
+        assert state.distance == pytest.approx(0.09 * moved.size, rel=1e-3)
 
 
 def test_callback_rejects_raw_text_that_is_all_held_out(base_model, tmp_path):

@@ -7,14 +7,13 @@ import numpy
 import pytest
 import spacy
 from confection import Config
-from spacy.training import Example
 from spacy.training.initialize import init_nlp
 
 from spacy_rehearsal.component import copy_ner_weights
 from spacy_rehearsal.base_pipeline import inspect_base
 from spacy_rehearsal.strategies import NEW_COMPONENT, generate_config
 
-from conftest import FASHION_EVAL, FASHION_TRAIN
+from conftest import FASHION_EVAL, FASHION_TRAIN, SENTENCES
 
 BRAND = "FASHION_BRAND"
 
@@ -66,37 +65,7 @@ def test_fresh_new_ner_does_not_copy(base_model, tmp_path):
 
 
 # ---------------------------------------------------------------------------
-# A base like en_core_web_md/lg/trf: the NER listens to a shared tok2vec
-
-SENTENCES = [
-    ("Angela Merkel visited Paris on Monday.", [(0, 13, "PERSON"), (22, 27, "GPE")]),
-    ("Microsoft opened an office in Berlin.", [(0, 9, "ORG"), (30, 36, "GPE")]),
-    ("Tim Cook met Emmanuel Macron in London.", [(0, 8, "PERSON"), (13, 28, "PERSON"), (32, 38, "GPE")]),
-    ("Google hired Sarah Smith in Tokyo.", [(0, 6, "ORG"), (13, 24, "PERSON"), (28, 33, "GPE")]),
-]
-
-
-@pytest.fixture(scope="module")
-def listener_base(tmp_path_factory) -> Path:
-    """A small pipeline saved to disk: a tok2vec shared by a tagger-less NER that listens to it."""
-    nlp = spacy.blank("en")
-    nlp.add_pipe("tok2vec", config={"model": {
-        "@architectures": "spacy.HashEmbedCNN.v2", "width": 32, "depth": 2, "embed_size": 500,
-        "window_size": 1, "maxout_pieces": 2, "subword_features": True, "pretrained_vectors": None,
-    }})
-    nlp.add_pipe("ner", config={"model": {
-        "@architectures": "spacy.TransitionBasedParser.v2", "state_type": "ner", "extra_state_tokens": False,
-        "hidden_width": 32, "maxout_pieces": 2, "use_upper": True,
-        "tok2vec": {"@architectures": "spacy.Tok2VecListener.v1", "width": 32, "upstream": "*"},
-    }})
-    examples = [Example.from_dict(nlp.make_doc(t), {"entities": ents}) for t, ents in SENTENCES]
-    optimizer = nlp.initialize(lambda: examples)
-    for _ in range(30):
-        nlp.update(examples, sgd=optimizer)
-    assert nlp.get_pipe("tok2vec").listening_components == ["ner"]
-    path = tmp_path_factory.mktemp("listener") / "base"
-    nlp.to_disk(path)
-    return path
+# A base like en_core_web_md/lg/trf: the NER listens to a shared tok2vec (conftest's listener_base)
 
 
 def test_listener_base_gets_its_own_tok2vec_copy(listener_base, tmp_path):

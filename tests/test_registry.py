@@ -7,7 +7,7 @@ import pytest
 from spacy.util import registry
 
 from spacy_rehearsal.augmenter import create_rehearsal_fill
-from spacy_rehearsal.callback import create_rehearsal_callback
+from spacy_rehearsal.callback import create_rehearsal_callback, create_rehearsal_callback_v2
 from spacy_rehearsal.logger import create_rehearsal_logger, create_rehearsal_logger_v2
 from spacy_rehearsal.reader import create_rehearsal_reader
 
@@ -15,6 +15,7 @@ from spacy_rehearsal.reader import create_rehearsal_reader
 REGISTERED = [
     ("readers", "rehearsal_reader.v1", "spacy_readers", create_rehearsal_reader),
     ("callbacks", "rehearsal_callback.v1", "spacy_callbacks", create_rehearsal_callback),
+    ("callbacks", "rehearsal_callback.v2", "spacy_callbacks", create_rehearsal_callback_v2),
     ("loggers", "rehearsal_logger.v1", "spacy_loggers", create_rehearsal_logger),
     ("loggers", "rehearsal_logger.v2", "spacy_loggers", create_rehearsal_logger_v2),
     ("augmenters", "rehearsal_fill.v1", "spacy_augmenters", create_rehearsal_fill),

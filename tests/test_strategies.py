@@ -18,7 +18,10 @@ from conftest import FASHION_EVAL, FASHION_TRAIN, ROOT
 
 BRAND = "FASHION_BRAND"
 # configs/ holds what init-config writes for the base pipeline, one file a strategy
-SHIPPED = {"rehearsal": "rehearsal.cfg", "callback": "callback.cfg", "fill-callback": "fill_callback.cfg", "component": "component.cfg"}
+SHIPPED = {
+    "rehearsal": "rehearsal.cfg", "reader": "reader.cfg", "callback": "callback.cfg", "fill-callback": "fill_callback.cfg",
+    "distill": "distill.cfg", "component": "component.cfg",
+}
 
 
 def run_cli(*args: object) -> subprocess.CompletedProcess:

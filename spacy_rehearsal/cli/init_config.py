@@ -46,9 +46,10 @@ def init_config_cli(
 
     Strategies: "component" keeps BASE exactly as it is and adds a NER for the
     new labels before its NER (best retention, costs inference time);
-    "rehearsal" updates BASE's NER with the best measured one-model recipe;
-    "reader", "callback" and "fill-callback" are the plugin's other one-model
-    routes. Every strategy reads annotations with rehearsal_reader.v1.
+    "rehearsal" updates BASE's NER with the best measured one-model recipe
+    (routes.REHEARSAL_ROUTE); "reader", "callback", "fill-callback" and
+    "distill" are the plugin's one-model routes by name. Every strategy reads
+    annotations with rehearsal_reader.v1.
     """
     try:
         if str(output) != "-" and output.exists() and not force:

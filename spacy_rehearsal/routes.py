@@ -1,0 +1,41 @@
+"""The one-model routes `spacy rehearsal init-config` writes, and which of them "rehearsal" is.
+
+Each route says how `rehearsal_reader.v1` reads your annotations (teacher-fill
+or not, teacher-annotated raw text mixed in or not) and what the rehearsal
+callback does in `[training.before_update]`, if anything. The settings are the
+ones measured in benchmarks/forgetting.py (see the README).
+"""
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional
+
+from .distill import RECIPE
+
+
+@dataclass(frozen=True)
+class Route:
+    """A one-model strategy: how the reader reads your annotations, and what the callback does."""
+
+    fill: str  # the reader's fill for tokens your annotations leave unlabelled
+    reader_raw: bool  # the reader mixes in teacher-annotated raw text, 1:1
+    callback: Optional[Dict[str, Any]] = None  # the callback's settings (rehearsal_callback.v1 unless named), or none
+    notes: Dict[str, str] = field(default_factory=dict)  # comments on the callback's settings
+
+
+SILVER_NOTE = {
+    "batch_size": "Raw sentences rehearsed per step (the argument's default is 32): measured in "
+    "benchmarks/forgetting.py, 4 costs the new label the least",
+}
+DISTILL_NOTES = {
+    "mode": "Soft targets: the teacher NER's action probabilities on raw text (README: soft targets)",
+    "new_actions": "ignore: raw text never argues about your new labels; zero: it teaches \"not the new "
+    "type\" wherever the teacher has a say (keeps more of the old types, finds fewer new ones)",
+}
+# The one-model routes by name
+ROUTES = {
+    "reader": Route("teacher", True),
+    "callback": Route("outside", False, {"mode": "silver", "batch_size": 4}, SILVER_NOTE),
+    "fill-callback": Route("teacher", False, {"mode": "silver", "batch_size": 4}, SILVER_NOTE),
+    "distill": Route("teacher", False, {"@callbacks": "rehearsal_callback.v2", "mode": "distill", **RECIPE}, DISTILL_NOTES),
+}
+# What `--strategy rehearsal` writes: the best one-model route measured
+REHEARSAL_ROUTE = "distill"
