@@ -190,3 +190,10 @@ def test_component_pipeline_loads_and_packages_without_the_plugin(trained, tmp_p
     log = check_ok(run_cli("package", trained["component"], tmp_path, "--name", "brands", "--version", "0.0.1", "--force"))
     meta = next(tmp_path.rglob("meta.json")).read_text(encoding="utf8")
     assert "spacy-rehearsal" not in meta and "spacy_rehearsal" not in meta, log[-2000:]
+
+
+def test_cli_tells_rehearsal_users_what_raw_text_to_give(base_model, tmp_path):
+    out = check_ok(run_cli("rehearsal", "init-config", base_model, tmp_path / "r.cfg", "--labels", BRAND, "--strategy", "rehearsal"))
+    text = " ".join(out.split())
+    assert "rarely mentions your new labels" in text and 'new_actions = "ignore"' in text
+    assert 'new_actions = "zero"' in (tmp_path / "r.cfg").read_text(encoding="utf8")

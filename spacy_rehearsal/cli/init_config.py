@@ -75,9 +75,14 @@ def init_config_cli(
     output.write_text(text, encoding="utf8")
     msg.good(f"Wrote the {strategy} config for {base} to {output}")
     msg.text(f"Train with: {NEXT_STEP.format(output=output)}")
-    if strategy != "component" or raw_ratio == 0:
-        return
-    msg.text(
-        "RAW: unlabelled text like the base pipeline's training text (news for en_core_web_*) that rarely "
-        "mentions your new labels: it is taught as O for them (if it mentions them often, --raw-ratio 0)"
-    )
+    if strategy == "component" and raw_ratio > 0:
+        msg.text(
+            "RAW: unlabelled text like the base pipeline's training text (news for en_core_web_*) that rarely "
+            "mentions your new labels: it is taught as O for them (if it mentions them often, --raw-ratio 0)"
+        )
+    elif strategy in ("rehearsal", "distill"):
+        msg.text(
+            "RAW: unlabelled text like the base pipeline's training text (news for en_core_web_*) that rarely "
+            "mentions your new labels: the soft targets teach \"not a new label\" on it (if it mentions them "
+            "often, set [training.before_update] new_actions = \"ignore\": measured in the README)"
+        )
