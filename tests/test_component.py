@@ -88,7 +88,8 @@ def test_listener_base_trains_with_spacy_train(listener_base, strategy, tmp_path
     cfg = tmp_path / "config.cfg"
     cfg.write_text(generate_config(inspect_base(str(listener_base)), [BRAND], strategy), encoding="utf8")
     raw = tmp_path / "raw.txt"
-    raw.write_text("\n".join(text for text, _ in SENTENCES * 10) + "\n", encoding="utf8")
+    # More lines than the rehearsal callback holds out for retention (heldout_size 200)
+    raw.write_text("\n".join(text for text, _ in SENTENCES * 60) + "\n", encoding="utf8")
     proc = subprocess.run([
         sys.executable, "-m", "spacy", "train", str(cfg), "--output", str(tmp_path / "out"),
         "--paths.train", str(FASHION_TRAIN), "--paths.dev", str(FASHION_EVAL), "--paths.raw", str(raw),
