@@ -28,7 +28,6 @@ training times (the cold teacher pass is reported separately).
 import argparse
 import json
 import shlex
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -50,6 +49,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from forgetting_report import carry_runs, measure_speed, plot_curves, speed_cells, summarize  # noqa: E402
 from pipeline_speed import versions  # noqa: E402
+from spacy_runs import run  # noqa: E402
 
 from spacy_rehearsal.formats import iter_raw_texts, read_annotations  # noqa: E402
 from spacy_rehearsal.scoring import format_table, score_ents  # noqa: E402
@@ -237,18 +237,6 @@ def conll_misc(work: Path) -> Dict[str, Path]:
     paths["eval_jsonl"].write_text(jsonl(dev), encoding="utf8")
     paths["raw"].write_text("".join(d.text + "\n" for d in train[N_MISC:]), encoding="utf8")
     return paths
-
-
-def run(cmd: List[str], log: Path = None) -> float:
-    start = time.perf_counter()
-    if log is None:
-        subprocess.run(cmd, check=True)
-    else:
-        with log.open("w") as f:
-            proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
-        if proc.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)} failed, see {log}")
-    return time.perf_counter() - start
 
 
 def train(name: str, seed: int, epochs: int, paths: Dict[str, Path], work: Path, reuse: bool) -> Dict[str, Any]:

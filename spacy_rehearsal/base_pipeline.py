@@ -24,7 +24,9 @@ class BasePipeline:
     ner_model (Dict[str, Any]): The NER's model config, with its own copy of
         the tok2vec it listens to (if any) in place of the listener.
     listens_to (Optional[str]): The shared tok2vec/transformer the NER listens to.
-    labels (Set[str]): The labels the base NER predicts.
+    labels (Set[str]): The labels the base predicts, over all its NER components
+        (a pipeline the component strategy made has more than one).
+    ners (List[str]): All NER components, in pipeline order; `ner` is the last.
     """
 
     name: str
@@ -35,6 +37,7 @@ class BasePipeline:
     ner_model: Dict[str, Any]
     listens_to: Optional[str]
     labels: Set[str]
+    ners: List[str]
 
 
 def inspect_base(base: str) -> BasePipeline:
@@ -51,15 +54,19 @@ def inspect_base(base: str) -> BasePipeline:
         )
     ner = ners[-1]
     listens_to = give_own_tok2vec(nlp, ner)
+    # Interpolated: the copied tok2vec's variables (e.g. `${components.tok2vec.model.encode.width}`, as
+    # `spacy init config` writes them) would not resolve inside another component's block
+    config = nlp.config.interpolate()
     return BasePipeline(
         name=str(base),
-        config=nlp.config.interpolate(),
+        config=config,
         components=list(nlp.component_names),
         disabled=list(nlp.disabled),
         ner=ner,
-        ner_model=copy_config(nlp.config["components"][ner]["model"]),
+        ner_model=copy_config(config["components"][ner]["model"]),
         listens_to=listens_to,
-        labels=set(nlp.get_pipe(ner).labels),
+        labels={label for name in ners for label in nlp.get_pipe(name).labels},
+        ners=ners,
     )
 
 

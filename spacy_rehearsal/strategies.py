@@ -27,7 +27,8 @@ from .errors import InputError
 from .routes import REHEARSAL_ROUTE, ROUTES
 
 STRATEGIES = ("component", "rehearsal", "reader", "callback", "fill-callback", "distill")
-# The name of the new-label NER in the component strategy
+# The name of the new-label NER in the component strategy; a base that already has one (types
+# added one after another) gets "ner_new2", "ner_new3", ... (see `new_component_name`)
 NEW_COMPONENT = "ner_new"
 # Component strategy defaults, chosen on a dev split of the fashion-brands training data
 # (benchmarks/forgetting.py --dev-split, 4 seeds, 30 epochs; see the README): the new NER
@@ -57,11 +58,17 @@ def check_labels(labels: Sequence[str], base: BasePipeline, strategy: str) -> Li
     if known and strategy == "component":
         raise InputError(
             "--labels",
-            f"{known} already predicted by '{base.ner}' in {base.name}: the component strategy adds new types "
+            f"{known} already predicted by {', '.join(repr(n) for n in base.ners)} in {base.name}: the component strategy adds new types "
             f"only (a second NER cannot stop the original predicting a type). To correct an existing type, "
             f"use --strategy rehearsal",
         )
     return labels
+
+
+def new_component_name(base: BasePipeline) -> str:
+    """The component strategy's new NER: "ner_new", or the first free "ner_newN" if the base has one."""
+    taken = set(base.components)
+    return next(name for name in (NEW_COMPONENT, *(f"{NEW_COMPONENT}{i}" for i in range(2, len(taken) + 3))) if name not in taken)
 
 
 def generate_config(
@@ -209,6 +216,7 @@ def _component(
     raw_ratio: float,
 ) -> None:
     """A new-label NER before the frozen base NER."""
+    new = new_component_name(base)
     model = copy_config(base.ner_model)
     if depth is not None:
         if depth < 1:
@@ -218,11 +226,11 @@ def _component(
             cnn["depth"] = min(depth, cnn["depth"])
     block = {k: v for k, v in base.config["components"][base.ner].items() if k not in ("model", "source", "replace_listeners")}
     pipeline = config["nlp"]["pipeline"]
-    pipeline.insert(pipeline.index(base.ner), NEW_COMPONENT)
-    config["components"][NEW_COMPONENT] = {**block, "model": model}
+    pipeline.insert(pipeline.index(base.ner), new)
+    config["components"][new] = {**block, "model": model}
     config["training"]["frozen_components"] = list(base.components)
     config["corpora"]["train"] = _reader("${paths.train}", "outside", raw_ratio > 0, raw_ratio, [], train=True)
-    notes[(f"components.{NEW_COMPONENT}", "factory")] = (
+    notes[(f"components.{new}", "factory")] = (
         f"The new labels' NER ({', '.join(labels)}): it runs before '{base.ner}', which keeps its entities and "
         f"fills the old types around them"
     )
@@ -235,7 +243,7 @@ def _component(
     )
     if copy_weights:
         config["initialize"]["after_init"] = {
-            "@callbacks": "rehearsal_copy_ner.v1", "base": "${paths.base}", "source": base.ner, "component": NEW_COMPONENT,
+            "@callbacks": "rehearsal_copy_ner.v1", "base": "${paths.base}", "source": base.ner, "component": new,
         }
         notes[("initialize.after_init", "@callbacks")] = (
             "Start the new component from the base NER's weights (training-time only: the saved pipeline "

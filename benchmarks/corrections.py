@@ -1,0 +1,295 @@
+"""Correcting the base pipeline's own types: do the other types survive, and is the gain kept?
+
+    python benchmarks/corrections.py [--sizes 200 500 1000] [--seeds 0 1] [--epochs 20] [--jobs 2] [--reuse]
+                                     [--methods naive fill reader rehearsal] [--work DIR] [--output JSON] [--plot PNG]
+
+A user corrects en_core_web_sm's PERSON, ORG, GPE and LOC with a few hundred
+gold sentences from text it reads less well, and every other type (DATE,
+CARDINAL, NORP, MONEY, ...) must survive. Here the corrections are CoNLL-2003
+train sentences, mapped to the base's labels by benchmarks/conll_mapping.py
+(PER->PERSON, ORG->ORG, LOC->GPE, or LOC where the base reads exactly that span
+as LOC; MISC is not mapped and stays O, as in a user's export; the mapping's
+limits are in its docstring). CoNLL train is shuffled once (seed DATA_SEED):
+the first N_DEV sentences are spacy train's dev file (model-best and logs
+only), the next max(--sizes) the corrections (the first N of them for size N,
+written as Prodigy JSONL with the CoNLL tokens), the rest the raw text.
+
+Each method is trained with `python -m spacy train` on a config a user gets
+from `spacy rehearsal init-config` (configs/*.cfg, see METHODS). There is no
+component row: the component strategy refuses labels the base already predicts.
+Scores of model-last, for each (method, size, seed), on CoNLL-2003 dev (3250
+sentences, in neither the corrections nor the raw text):
+- corrected types: gold PER/ORG/LOC micro F1 (PERSON->PER, ORG->ORG,
+  GPE/LOC->LOC), and its gain over the base pipeline;
+- agreement with the base on every other type (its NER labels but PERSON, ORG,
+  GPE, LOC) on the dev texts: micro F and recall, and per label;
+- each method's gain as a share of naive's at the same size.
+The teacher-fill counts show the merge policy: teacher entities of a label the
+corrections cover are never filled in (gold is authoritative), including those
+where the corrections say O. Raw-text rehearsal (reader, rehearsal) re-teaches
+the base's own, uncorrected PERSON/ORG/GPE on the raw text; compare their gain
+with fill's (the same teacher-fill without raw text) to see what that costs.
+
+Done (the issue's target): the best route gains at least 90% of naive's gain on
+the corrected types while keeping agreement >= 0.90 on the other types (naive
+keeps none); the JSON's "target" says which routes meet it at each size.
+"""
+import argparse
+import hashlib
+import json
+import os
+import random
+import shlex
+import statistics
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Dict, List
+
+import spacy
+import srsly
+from spacy.tokens import Doc
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from forgetting import BASE, CONLL_LABELS, CONLL_MAP, DATA, OUTSIDE, ROOT, load_source  # noqa: E402 (adds scripts/)
+from conll_mapping import CORRECTED_LABELS, correction, iob_spans, map_spans  # noqa: E402
+from pipeline_speed import versions  # noqa: E402
+from spacy_runs import THREAD_VARS, train_once  # noqa: E402
+from prepare_conll import read_conll, to_doc  # noqa: E402
+
+from spacy_rehearsal.formats import iter_raw_texts, iter_records_as_raw, read_annotations  # noqa: E402
+from spacy_rehearsal.merge import fill_spans  # noqa: E402
+from spacy_rehearsal.scoring import format_table, score_ents  # noqa: E402
+from spacy_rehearsal.teacher import Teacher  # noqa: E402
+
+# name: (config under configs/, overrides, what it is)
+METHODS: Dict[str, Any] = {
+    "naive": ("reader.cfg", {**OUTSIDE, "paths.raw": None}, "reader, fill=outside, no raw text: the corrections alone"),
+    "fill": ("reader.cfg", {"paths.raw": None}, "reader, fill=teacher, no raw text"),
+    "reader": ("reader.cfg", {}, "init-config --strategy reader: fill=teacher + teacher-annotated raw text 1:1"),
+    "rehearsal": ("rehearsal.cfg", {}, "init-config --strategy rehearsal as shipped: fill=teacher + soft targets on raw text"),
+}
+DATA_SEED = 0
+N_DEV = 200
+
+
+def base_spans(nlp, sentences) -> List[List]:
+    """The base pipeline's entities on the CoNLL tokens, as token spans."""
+    docs = nlp.pipe((Doc(nlp.vocab, words=w, spaces=[True] * (len(w) - 1) + [False]) for w, _ in sentences), batch_size=256)
+    return [[(e.start, e.end, e.label_) for e in doc.ents] for doc in docs]
+
+
+def fill_counts(sentences, teacher_spans) -> Dict[str, Any]:
+    """What rehearsal_reader.v1's fill="teacher" (merge.fill_spans) does with the base's entities on the corrections."""
+    golds = [map_spans(iob_spans(tags), base) for (_, tags), base in zip(sentences, teacher_spans)]
+    covered = {label for gold in golds for _, _, label in gold}
+    counts: Counter = Counter()
+    for gold, teacher in zip(golds, teacher_spans):
+        added = set(fill_spans(gold, (), teacher, covered))
+        for s, e, label in teacher:
+            overlap = any(s < ge and gs < e for gs, ge, _ in gold)
+            if (s, e, label) in added:
+                counts["added"] += 1
+            elif label not in covered:
+                counts["other label, overlaps gold"] += 1
+            else:
+                counts["covered, " + ("equals gold" if (s, e, label) in gold else "overlaps gold" if overlap else "gold says O")] += 1
+    return {"covered_labels": sorted(covered), "gold": dict(Counter(label for g in golds for *_, label in g)),
+            "teacher": sum(map(len, teacher_spans)), **counts}
+
+
+def prepare(work: Path, sizes: List[int], nlp) -> Dict[str, Any]:
+    """The data files (see the module docstring), their fill counts, and a warm teacher cache."""
+    sentences = read_conll(DATA / "conll2003" / "train.txt")
+    random.Random(DATA_SEED).shuffle(sentences)
+    dev, pool = sentences[:N_DEV], sentences[N_DEV:]
+    out = work / "data"
+    out.mkdir(parents=True, exist_ok=True)
+    paths: Dict[Any, Path] = {"dev": out / "dev.jsonl", "raw": out / "raw.txt", "cache": work / "cache"}
+    info: Dict[str, Any] = {"data_seed": DATA_SEED, "n_dev": N_DEV, "n_raw": len(pool) - max(sizes), "fill": {}}
+    teacher_spans = base_spans(nlp, dev + pool[: max(sizes)])
+    for n, part, spans in [("dev", dev, teacher_spans[:N_DEV])] + [(n, pool[:n], teacher_spans[N_DEV:N_DEV + n]) for n in sizes]:
+        path = paths.setdefault(n, out / f"corrections-{n}.jsonl")
+        path.write_text("".join(json.dumps(correction(w, t, b)) + "\n" for (w, t), b in zip(part, spans)), encoding="utf8")
+        info["fill"][str(n)] = fill_counts(part, spans)
+    paths["raw"].write_text("".join(" ".join(w) + "\n" for w, _ in pool[max(sizes):]), encoding="utf8")
+    start, teacher = time.perf_counter(), Teacher(BASE)
+    for n in ["dev", *sizes]:
+        sum(1 for _ in teacher.annotate(iter_records_as_raw(read_annotations(paths[n])[0]), cache_dir=paths["cache"]))
+    sum(1 for _ in teacher.annotate(iter_raw_texts(paths["raw"]), cache_dir=paths["cache"]))
+    info["teacher_seconds"] = round(time.perf_counter() - start, 1)
+    return {"paths": paths, "info": info}
+
+
+def train(method: str, size: int, seed: int, args: argparse.Namespace, paths: Dict[Any, Path]) -> Dict[str, Any]:
+    source, overrides, _ = METHODS[method]
+    config = load_source(source)
+    for key, value in overrides.items():
+        *sections, field = key.split(".")
+        node = config
+        for part in sections:
+            node = node[part]
+        node[field] = value
+    out = args.work / "runs" / f"{method}-n{size}-seed{seed}"
+    cmd_args = ["--paths.train", str(paths[size]), "--paths.dev", str(paths["dev"]), "--paths.cache", str(paths["cache"]),
+                "--system.seed", str(seed), "--training.max_epochs", str(args.epochs)]
+    if "paths.raw" not in overrides:
+        cmd_args += ["--paths.raw", str(paths["raw"])]
+    data = hashlib.sha256(b"".join(paths[k].read_bytes() for k in (size, "dev", "raw"))).hexdigest()
+    fields = {"method": method, "size": size, "seed": seed}
+    return train_once(config, out, cmd_args, reuse=args.reuse, signature_extra={"data": data}, fields=fields)
+
+
+def predict(nlp, texts: List[str]) -> List[Doc]:
+    with nlp.select_pipes(enable=[p for p in ("tok2vec", "ner") if p in nlp.pipe_names]):
+        return list(nlp.pipe(texts, batch_size=256))
+
+
+def scores(docs: List[Doc], ev: Dict[str, Any]) -> Dict[str, Any]:
+    return {
+        "gold": score_ents(docs, ev["gold"], labels=CONLL_LABELS, pred_map=CONLL_MAP),
+        "agreement": score_ents(docs, ev["base"], labels=ev["other"]),
+        "agreement_corrected": score_ents(docs, ev["base"], labels=CORRECTED_LABELS)["micro"],
+    }
+
+
+def stat(values: List[float]) -> Dict[str, float]:
+    return {"mean": round(statistics.mean(values), 4), "half_range": round((max(values) - min(values)) / 2, 4)}
+
+
+def cell(s: Dict[str, float], sign: str = "") -> str:
+    return f"{s['mean']:{sign}.3f} ± {s['half_range']:.3f}"
+
+
+def summarize(runs: List[Dict[str, Any]], methods: List[str], sizes: List[int], base_f: float) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    for size in sizes:
+        for method in methods:
+            rs = [r for r in runs if r["method"] == method and r["size"] == size]
+            out[f"{method} n={size}"] = {"method": method, "size": size, "seeds": [r["seed"] for r in rs], **{
+                key: stat([get(r) for r in rs]) for key, get in (
+                    ("gold_f", lambda r: r["gold"]["micro"]["f"]), ("gain", lambda r: r["gold"]["micro"]["f"] - base_f),
+                    ("agreement_f", lambda r: r["agreement"]["micro"]["f"]), ("agreement_r", lambda r: r["agreement"]["micro"]["r"]),
+                    ("agreement_corrected_f", lambda r: r["agreement_corrected"]["f"]), ("train_seconds", lambda r: r["train_seconds"]))}}
+        naive = out.get(f"naive n={size}")
+        for method in methods:
+            row = out[f"{method} n={size}"]
+            gain = naive["gain"]["mean"] if naive else 0.0
+            row["share_of_naive_gain"] = round(row["gain"]["mean"] / gain, 3) if gain > 0 else None
+            row["meets_target"] = method != "naive" and (row["share_of_naive_gain"] or 0) >= 0.9 and row["agreement_f"]["mean"] >= 0.9
+    return out
+
+
+def plot(summary: Dict[str, Any], methods: List[str], sizes: List[int], title: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    for ax, key, ylabel in ((axes[0], "gain", "gain in gold PER/ORG/LOC F1 over the base (CoNLL dev)"),
+                            (axes[1], "agreement_f", "agreement with the base, other types (F)")):
+        for i, method in enumerate(methods):
+            rows = [summary[f"{method} n={n}"][key] for n in sizes]
+            ax.errorbar(sizes, [r["mean"] for r in rows], yerr=[r["half_range"] for r in rows], marker="o", capsize=3,
+                        color=f"C{i}", label=method)
+        ax.axhline(0.9 if key == "agreement_f" else 0.0, color="grey", ls="--", lw=1)
+        ax.set_xlabel("corrections (sentences)")
+        ax.set_ylabel(ylabel, fontsize=9)
+        ax.set_xticks(sizes)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    print(f"Wrote {path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[200, 500, 1000])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    parser.add_argument("--jobs", type=int, default=1, help="trainings at once (each child limited to one BLAS/OpenMP thread if > 1)")
+    parser.add_argument("--reuse", action="store_true", help="reuse finished runs whose config, arguments and data are unchanged")
+    parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "results" / "corrections")
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "corrections.json")
+    parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "corrections.png")
+    args = parser.parse_args()
+    args.sizes = sorted(set(args.sizes))
+    started = time.perf_counter()
+    if args.jobs > 1:
+        for var in THREAD_VARS:
+            os.environ.setdefault(var, "1")
+    nlp = spacy.load(BASE)
+    prepared = prepare(args.work, args.sizes, nlp)
+    paths, info = prepared["paths"], prepared["info"]
+    dev = read_conll(DATA / "conll2003" / "dev.txt")
+    blank = spacy.blank("en")
+    ev: Dict[str, Any] = {"gold": [to_doc(blank, w, t) for w, t in dev]}
+    texts = [doc.text for doc in ev["gold"]]
+    ev["base"] = predict(nlp, texts)
+    ev["other"] = sorted(set(nlp.get_pipe("ner").labels) - set(CORRECTED_LABELS))
+    base = scores(ev["base"], ev)
+    base_f = base["gold"]["micro"]["f"]
+    print(f"Base: gold PER/ORG/LOC F1 {base_f:.3f} on {len(texts)} CoNLL dev sentences; teacher pass {info['teacher_seconds']}s")
+    for n, c in info["fill"].items():
+        kept_out = sum(v for k, v in c.items() if k.startswith("covered, "))
+        print(f"  {n}: gold {c['gold']}; the base's {c['teacher']} entities: {c.get('added', 0)} filled in, {kept_out} of the "
+              f"covered labels {c['covered_labels']} not ({c.get('covered, gold says O', 0)} where the corrections say O)")
+
+    jobs = [(m, n, s) for n in args.sizes for m in args.methods for s in args.seeds]
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        runs = list(pool.map(lambda job: train(*job, args, paths), jobs))
+    for result in runs:
+        if "gold" not in result:  # a reused run keeps its scores
+            result.update(scores(predict(spacy.load(result["model"]), texts), ev))
+            done = Path(result["model"]).parent / "result.json"
+            srsly.write_json(done, {**srsly.read_json(done), "result": result})
+
+    summary = summarize(runs, args.methods, args.sizes, base_f)
+    share = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
+    table = format_table(
+        ["method", "corrections", "gold PER/ORG/LOC F1", "gain", "share of naive gain", "agreement other types F / R", "train s"],
+        [["base", 0, f"{base_f:.3f}", "-", "-", "1.000 / 1.000", "-"]] + [
+            [s["method"], s["size"], cell(s["gold_f"]), cell(s["gain"], "+"), share(s["share_of_naive_gain"]),
+             f"{cell(s['agreement_f'])} / {s['agreement_r']['mean']:.3f}", f"{s['train_seconds']['mean']:.0f}"]
+            for s in summary.values()])
+    n_max = args.sizes[-1]
+    largest = [r for r in runs if r["size"] == n_max]
+    per_label = format_table(
+        ["label", "base n", *(f"{m} F" for m in args.methods)],
+        [[label, base["agreement"]["per_label"].get(label, {}).get("n_ref", 0), *(
+            statistics.mean(r["agreement"]["per_label"].get(label, {}).get("f", 0.0) for r in largest if r["method"] == m)
+            for m in args.methods)]
+         for label in sorted(ev["other"], key=lambda lb: -base["agreement"]["per_label"].get(lb, {}).get("n_ref", 0))])
+    title = f"{args.epochs} epoch(s), seeds {args.seeds}, mean ± half-range; model-last"
+    print(f"\nCorrecting PERSON/ORG/GPE/LOC ({title})\n\n{table}\n\nAgreement per other type, {n_max} corrections "
+          f"(F, mean over seeds; n = the base's entities in the dev texts)\n\n{per_label}")
+    target = {n: [s["method"] for s in summary.values() if s["size"] == n and s["meets_target"]] for n in args.sizes}
+    for n in args.sizes:
+        if "fill" in args.methods:
+            fill = summary[f"fill n={n}"]["gain"]["mean"]
+            print(f"Raw text's effect on the gain at {n}: " + ", ".join(
+                f"{m} {summary[f'{m} n={n}']['gain']['mean'] - fill:+.3f}" for m in ("reader", "rehearsal") if m in args.methods) + " (vs fill)")
+    print(f"\nRoutes meeting the target (>= 0.90 of naive's gain, agreement >= 0.90) per size: {target}")
+    report = {
+        "command": shlex.join(["python", Path(sys.argv[0]).as_posix(), *sys.argv[1:]]), "versions": versions(),
+        "sizes": args.sizes, "seeds": args.seeds, "epochs": args.epochs, "jobs": args.jobs,
+        "methods": {m: METHODS[m][2] for m in args.methods}, "data": info,
+        "evaluation": f"CoNLL-2003 dev ({len(texts)} sentences): gold PER/ORG/LOC and agreement on {len(ev['other'])} other base labels",
+        "other_labels": ev["other"], "base": base, "summary": summary, "target": target, "runs": runs,
+        "table": table, "per_label_table": per_label, "wall_seconds": round(time.perf_counter() - started, 1),
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2, default=str))
+    print(f"Wrote {args.output}")
+    plot(summary, args.methods, args.sizes, f"Correcting PERSON/ORG/GPE/LOC with CoNLL-2003 train: {title}", args.plot)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Types added one after another: init-config on a pipeline init-config's component strategy made,
+and on a base trained from `spacy init config` (whose tok2vec config holds `${...}` variables)."""
+from pathlib import Path
+
+import pytest
+import spacy
+from confection import Config
+from spacy.cli.init_config import init_config
+from spacy.training import Example
+from spacy.training.initialize import init_nlp
+
+from spacy_rehearsal.base_pipeline import inspect_base
+from spacy_rehearsal.errors import InputError
+from spacy_rehearsal.strategies import NEW_COMPONENT, check_config, generate_config
+
+from conftest import SENTENCES
+
+FIRST, SECOND = "GADGET", "DISH"
+TEXT = "I ate pad thai on my new Pixel phone."
+RECORDS = [(TEXT, [(TEXT.index("pad thai"), TEXT.index(" on"), SECOND), (TEXT.index("Pixel"), TEXT.index(" phone"), FIRST)])]
+
+
+@pytest.fixture(scope="module")
+def init_config_base(tmp_path_factory) -> Path:
+    """A NER listening to a shared tok2vec, as `spacy init config -p ner` writes it, trained a little and saved."""
+    config = init_config(lang="en", pipeline=["ner"], optimize="efficiency", gpu=False)
+    assert "${" in config.to_str()  # the tok2vec's width is a variable in the config saved with the pipeline
+    nlp = spacy.util.load_model_from_config(config, auto_fill=True)
+    examples = [Example.from_dict(nlp.make_doc(t), {"entities": ents}) for t, ents in SENTENCES]
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(5):
+        nlp.update(examples, sgd=optimizer)
+    path = tmp_path_factory.mktemp("init_config_base") / "base"
+    nlp.to_disk(path)
+    return path
+
+
+def add_component(base: str, label: str, out: Path) -> Path:
+    """What `spacy train` does with init-config's component config, without the training: initialize, save."""
+    data = out.parent / f"{label}.jsonl"
+    data.write_text("".join(
+        f'{{"text": "{text}", "spans": [{{"start": {s}, "end": {e}, "label": "{lab}"}}]}}\n'
+        for text, spans in RECORDS for s, e, lab in spans if lab == label), encoding="utf8")
+    text = generate_config(inspect_base(base), [label], "component")
+    config = Config().from_str(text, overrides={"paths.train": str(data), "paths.dev": str(data)})
+    init_nlp(config).to_disk(out)
+    return out
+
+
+@pytest.mark.parametrize("strategy", ["component", "rehearsal"])
+def test_base_from_spacy_init_config_gets_a_config_that_builds(init_config_base, strategy):
+    base = inspect_base(str(init_config_base))
+    assert base.listens_to == "tok2vec"
+    assert "${" not in Config(base.ner_model).to_str()  # the copied tok2vec's variables are resolved
+    check_config(generate_config(base, [FIRST], strategy))
+
+
+def test_component_on_a_component_pipeline_gets_its_own_name(init_config_base, tmp_path):
+    first = add_component(str(init_config_base), FIRST, tmp_path / "first")
+    base = inspect_base(str(first))
+    assert base.ners == [NEW_COMPONENT, "ner"] and FIRST in base.labels and "PERSON" in base.labels
+    text = generate_config(base, [SECOND], "component")
+    check_config(text)
+    config = Config().from_str(text, interpolate=False)
+    second = f"{NEW_COMPONENT}2"
+    assert config["nlp"]["pipeline"] == ["tok2vec", NEW_COMPONENT, second, "ner"]
+    assert config["components"][NEW_COMPONENT] == {"source": "${paths.base}"}  # the first one kept, frozen
+    assert set(config["training"]["frozen_components"]) == {"tok2vec", NEW_COMPONENT, "ner"}
+    nlp = spacy.load(add_component(str(first), SECOND, tmp_path / "second"))
+    assert nlp.get_pipe(NEW_COMPONENT).labels == (FIRST,) and nlp.get_pipe(second).labels == (SECOND,)
+
+
+def test_component_refuses_a_label_an_earlier_component_predicts(init_config_base, tmp_path):
+    first = add_component(str(init_config_base), FIRST, tmp_path / "first")
+    with pytest.raises(InputError, match=f"'{FIRST}'.*already predicted by '{NEW_COMPONENT}', 'ner'"):
+        generate_config(inspect_base(str(first)), [FIRST], "component")
