@@ -27,6 +27,8 @@ class BasePipeline:
     labels (Set[str]): The labels the base predicts, over all its NER components
         (a pipeline the component strategy made has more than one).
     ners (List[str]): All NER components, in pipeline order; `ner` is the last.
+    only_listener (bool): The NER was the only component listening to
+        `listens_to`: once the NER has its own copy, nothing reads it.
     """
 
     name: str
@@ -38,6 +40,7 @@ class BasePipeline:
     listens_to: Optional[str]
     labels: Set[str]
     ners: List[str]
+    only_listener: bool = False
 
 
 def inspect_base(base: str) -> BasePipeline:
@@ -67,6 +70,7 @@ def inspect_base(base: str) -> BasePipeline:
         listens_to=listens_to,
         labels={label for name in ners for label in nlp.get_pipe(name).labels},
         ners=ners,
+        only_listener=listens_to is not None and not getattr(nlp.get_pipe(listens_to), "listening_components", []),
     )
 
 

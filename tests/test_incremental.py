@@ -52,7 +52,33 @@ def test_base_from_spacy_init_config_gets_a_config_that_builds(init_config_base,
     base = inspect_base(str(init_config_base))
     assert base.listens_to == "tok2vec"
     assert "${" not in Config(base.ner_model).to_str()  # the copied tok2vec's variables are resolved
-    check_config(generate_config(base, [FIRST], strategy))
+    text = generate_config(base, [FIRST], strategy)
+    check_config(text)
+    pipeline = Config().from_str(text, interpolate=False)["nlp"]["pipeline"]
+    # One model: the NER gets its own tok2vec, and the shared one, which nothing else reads, is left out
+    assert pipeline == (["tok2vec", NEW_COMPONENT, "ner"] if strategy == "component" else ["ner"])
+
+
+def test_shared_tok2vec_stays_when_another_component_listens(tmp_path):
+    nlp = spacy.blank("en")
+    listener = {"@architectures": "spacy.Tok2VecListener.v1", "width": 32, "upstream": "*"}
+    nlp.add_pipe("tok2vec", config={"model": {
+        "@architectures": "spacy.HashEmbedCNN.v2", "width": 32, "depth": 1, "embed_size": 300,
+        "window_size": 1, "maxout_pieces": 2, "subword_features": True, "pretrained_vectors": None}})
+    nlp.add_pipe("tagger", config={"model": {"@architectures": "spacy.Tagger.v2", "tok2vec": listener}})
+    nlp.add_pipe("ner", config={"model": {
+        "@architectures": "spacy.TransitionBasedParser.v2", "state_type": "ner", "extra_state_tokens": False,
+        "hidden_width": 32, "maxout_pieces": 2, "use_upper": True, "tok2vec": listener}})
+    examples = [Example.from_dict(nlp.make_doc(t), {"entities": ents, "tags": ["X"] * len(nlp.make_doc(t))}) for t, ents in SENTENCES]
+    nlp.initialize(lambda: examples)
+    nlp.to_disk(tmp_path / "base")
+    base = inspect_base(str(tmp_path / "base"))
+    assert base.listens_to == "tok2vec" and not base.only_listener
+    text = generate_config(base, [FIRST], "rehearsal")
+    check_config(text)
+    config = Config().from_str(text, interpolate=False)
+    assert config["nlp"]["pipeline"] == ["tok2vec", "tagger", "ner"]
+    assert set(config["training"]["frozen_components"]) == {"tok2vec", "tagger"}
 
 
 def test_component_on_a_component_pipeline_gets_its_own_name(init_config_base, tmp_path):
