@@ -41,7 +41,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
+import spacy
 import srsly
+from confection import Config
 from spacy.cli.init_config import init_config
 from spacy.tokens import Doc, DocBin
 
@@ -49,16 +51,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from conll_mapping import prodigy_record  # noqa: E402
 from conll_slices import SETTINGS, keep_types, load_slices  # noqa: E402
-from continual_report import PUBLISHED, evaluate_step, pipeline_speed, plot, report_tables, summarize  # noqa: E402
+from continual_report import PUBLISHED, pipeline_speed, plot, predict, report_tables, score_seen, summarize  # noqa: E402
 from pipeline_speed import versions  # noqa: E402
-from spacy_runs import train_once  # noqa: E402
 from prepare_conll import read_conll, to_doc  # noqa: E402
+from spacy_runs import apply_overrides, train_once  # noqa: E402
 
 from spacy_rehearsal.base_pipeline import inspect_base  # noqa: E402
 from spacy_rehearsal.strategies import generate_config  # noqa: E402
-from confection import Config  # noqa: E402
-import spacy  # noqa: E402
 
 CONLL_DEV = ROOT.parent / "shared" / "data" / "conll2003" / "dev.txt"
 NEVER = 10**9  # eval_frequency: spacy train never evaluates; model-last is scored here
@@ -107,8 +108,8 @@ def write_data(setting: str, seed: int, work: Path) -> Dict[str, Any]:
         step = {name: str(out / f"step{k}.{name}") for name in ("spacy", "dev.spacy", "jsonl", "dev.jsonl", "raw.txt")}
         DocBin(docs=docs).to_disk(step["spacy"])
         DocBin(docs=docs[:SPACY_DEV]).to_disk(step["dev.spacy"])
-        srsly.write_jsonl(step["jsonl"], (prodigy_record(doc) for doc in docs))
-        srsly.write_jsonl(step["dev.jsonl"], (prodigy_record(doc) for doc in docs[:SPACY_DEV]))
+        srsly.write_jsonl(step["jsonl"], (record(doc) for doc in docs))
+        srsly.write_jsonl(step["dev.jsonl"], (record(doc) for doc in docs[:SPACY_DEV]))
         inside = set(indices)
         # Every sentence outside the slice, in the sampler's file order: a mix of the other slices
         Path(step["raw.txt"]).write_text("".join(" ".join(w) + "\n" for i, (w, _) in enumerate(sentences) if i not in inside), encoding="utf8")
@@ -120,11 +121,9 @@ def write_data(setting: str, seed: int, work: Path) -> Dict[str, Any]:
     return {"steps": files, "joint": joint, "stats": stats, "n_sentences": len(sentences), "n_used": len(used)}
 
 
-def prodigy_record(doc: Doc) -> Dict[str, Any]:
-    """A Prodigy-style record keeping CoNLL's tokens (the reader keeps a given tokenization)."""
-    tokens = [{"text": t.text, "start": t.idx, "end": t.idx + len(t.text), "id": t.i, "ws": bool(t.whitespace_)} for t in doc]
-    spans = [{"start": e.start_char, "end": e.end_char, "label": e.label_} for e in doc.ents]
-    return {"text": doc.text, "tokens": tokens, "spans": spans}
+def record(doc: Doc) -> Dict[str, Any]:
+    """The slice's doc as Prodigy JSONL, keeping CoNLL's tokens (the reader keeps a given tokenization)."""
+    return prodigy_record([t.text for t in doc], [(e.start, e.end, e.label_) for e in doc.ents])
 
 
 def scratch_config(train: str, dev: str, epochs: int) -> Config:
@@ -139,15 +138,8 @@ def scratch_config(train: str, dev: str, epochs: int) -> Config:
 def step_config(method: Method, base: str, types: Sequence[str], epochs: int) -> Config:
     """init-config's config for the method's strategy on `base`, with the method's overrides."""
     text = generate_config(inspect_base(base), list(types), method.strategy, raw_ratio=method.raw_ratio)
-    config = Config().from_str(text, interpolate=False)
     overrides = {**method.overrides, "training.max_epochs": epochs, "training.eval_frequency": NEVER}
-    for key, value in overrides.items():
-        *sections, name = key.split(".")
-        node = config
-        for part in sections:
-            node = node[part]
-        node[name] = value
-    return config
+    return apply_overrides(Config().from_str(text, interpolate=False), overrides)
 
 
 def train(config: Config, out: Path, cli: List[str], seed: int, args: argparse.Namespace) -> Dict[str, Any]:
@@ -176,9 +168,12 @@ def run_chain(setting: str, method: str, seed: int, data: Dict[str, Any], args: 
             out = root / method.replace(" ", "_") / f"step{k + 1}"
             runs.append(train(step_config(spec, base, steps[k], args.epochs), out, paths, seed, args))
     seen: List[str] = []
+    predicted: Dict[str, List[Doc]] = {}
     for k, result in enumerate(runs):
         seen += steps[k]
-        result.update(evaluate_step(result["model"], gold, seen))
+        if result["model"] not in predicted:
+            predicted[result["model"]] = predict(result["model"], gold)
+        result.update(score_seen(predicted[result["model"]], gold, seen))
     return {"method": method, "seed": seed, "steps": runs}
 
 

@@ -25,9 +25,9 @@ def predict(model: str, gold: Sequence[Doc]) -> List[Doc]:
     return list(nlp.pipe(docs, batch_size=256))
 
 
-def evaluate_step(model: str, gold: Sequence[Doc], seen: Sequence[str]) -> Dict[str, Any]:
+def score_seen(predicted: Sequence[Doc], gold: Sequence[Doc], seen: Sequence[str]) -> Dict[str, Any]:
     """Micro and macro F1 over the seen types, and every seen type's P/R/F."""
-    scores = score_ents(predict(model, gold), gold, labels=set(seen))
+    scores = score_ents(predicted, gold, labels=set(seen))
     per_type = {t: scores["per_label"].get(t, {"p": 0.0, "r": 0.0, "f": 0.0}) for t in seen}
     return {
         "seen": list(seen), "micro_f": scores["micro"]["f"],

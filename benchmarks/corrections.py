@@ -56,7 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from forgetting import BASE, CONLL_LABELS, CONLL_MAP, DATA, OUTSIDE, ROOT, load_source  # noqa: E402 (adds scripts/)
 from conll_mapping import CORRECTED_LABELS, correction, iob_spans, map_spans  # noqa: E402
 from pipeline_speed import versions  # noqa: E402
-from spacy_runs import THREAD_VARS, train_once  # noqa: E402
+from spacy_runs import THREAD_VARS, apply_overrides, train_once  # noqa: E402
 from prepare_conll import read_conll, to_doc  # noqa: E402
 
 from spacy_rehearsal.formats import iter_raw_texts, iter_records_as_raw, read_annotations  # noqa: E402
@@ -125,13 +125,7 @@ def prepare(work: Path, sizes: List[int], nlp) -> Dict[str, Any]:
 
 def train(method: str, size: int, seed: int, args: argparse.Namespace, paths: Dict[Any, Path]) -> Dict[str, Any]:
     source, overrides, _ = METHODS[method]
-    config = load_source(source)
-    for key, value in overrides.items():
-        *sections, field = key.split(".")
-        node = config
-        for part in sections:
-            node = node[part]
-        node[field] = value
+    config = apply_overrides(load_source(source), overrides)
     out = args.work / "runs" / f"{method}-n{size}-seed{seed}"
     cmd_args = ["--paths.train", str(paths[size]), "--paths.dev", str(paths["dev"]), "--paths.cache", str(paths["cache"]),
                 "--system.seed", str(seed), "--training.max_epochs", str(args.epochs)]

@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from forgetting_report import carry_runs, measure_speed, plot_curves, speed_cells, summarize  # noqa: E402
 from pipeline_speed import versions  # noqa: E402
-from spacy_runs import run  # noqa: E402
+from spacy_runs import apply_overrides, run  # noqa: E402
 
 from spacy_rehearsal.formats import iter_raw_texts, read_annotations  # noqa: E402
 from spacy_rehearsal.scoring import format_table, score_ents  # noqa: E402
@@ -242,13 +242,7 @@ def conll_misc(work: Path) -> Dict[str, Path]:
 def train(name: str, seed: int, epochs: int, paths: Dict[str, Path], work: Path, reuse: bool) -> Dict[str, Any]:
     source, overrides, _ = CONFIGS[name]
     out = work / "runs" / f"{name.replace('+', '_').replace(' ', '_').replace('=', '')}-seed{seed}"
-    config = load_source(source)
-    for key, value in overrides.items():
-        section, _, field = key.rpartition(".")
-        node = config
-        for part in section.split("."):
-            node = node[part]
-        node[field] = value
+    config = apply_overrides(load_source(source), overrides)
     # Record the new label's dev P/R/F at every evaluation (learning curves), keeping the run's own logger
     config["training"]["logger"] = {
         "@loggers": "benchmark_curve_logger.v1", "path": str(out / "curve.jsonl"),

@@ -12,6 +12,17 @@ from confection import Config
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 
 
+def apply_overrides(config: Config, overrides: Dict[str, Any]) -> Config:
+    """Set dotted keys ("training.before_update.batch_size") of `config` in place; RETURNS it."""
+    for key, value in overrides.items():
+        *sections, name = key.split(".")
+        node = config
+        for part in sections:
+            node = node[part]
+        node[name] = value
+    return config
+
+
 def run(cmd: List[str], log: Optional[Path] = None, env: Optional[Dict[str, str]] = None) -> float:
     """Run a command (its output to `log`, if given); RETURNS its wall time in seconds."""
     start = time.perf_counter()

@@ -185,19 +185,16 @@ def _one_model(config: Dict[str, Any], notes: Notes, base: BasePipeline, strateg
     training["frozen_components"] = [name for name in base.components if name != base.ner]
     if base.listens_to is not None:
         config["components"][base.ner]["replace_listeners"] = ["model.tok2vec"]
-        notes[(f"components.{base.ner}", "replace_listeners")] = (
-            f"The NER gets its own copy of '{base.listens_to}', which stays frozen for the other components"
-        )
+        shared = ", which stays frozen for the other components"
         if base.only_listener:  # nothing else reads the shared one: running it would only cost time
             config["nlp"]["pipeline"].remove(base.listens_to)
             del config["components"][base.listens_to]
             if base.listens_to in config["nlp"]["disabled"]:
                 config["nlp"]["disabled"].remove(base.listens_to)
             training["frozen_components"].remove(base.listens_to)
-            notes[(f"components.{base.ner}", "replace_listeners")] = (
-                f"The NER gets its own copy of '{base.listens_to}'; the shared one is left out, as no other "
-                f"component listens to it (running it would cost time and set only doc.tensor)"
-            )
+            shared = ("; the shared one is left out, as no other component listens to it (running it would cost "
+                      "time and set only doc.tensor)")
+        notes[(f"components.{base.ner}", "replace_listeners")] = f"The NER gets its own copy of '{base.listens_to}'{shared}"
     config["corpora"]["train"] = _reader("${paths.train}", route.fill, route.reader_raw, 1.0, None, train=True)
     notes[("corpora.train", "fill")] = {
         "teacher": "Tokens your annotations leave unlabelled get the teacher's entities (\"outside\": O, which forgets)",
