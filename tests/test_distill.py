@@ -43,13 +43,14 @@ def distiller(student, teacher, **settings) -> Distiller:
 def test_gradient_is_zero_when_student_is_the_teacher(base_model):
     student, teacher = spacy.load(base_model), spacy.load(base_model)
     docs = [student.make_doc(text) for text in TEXTS]
-    assert distiller(student, teacher)(docs) == 0.0
-    assert max_grad(student.get_pipe("ner").model) == 0.0
+    # Two copies of one pipeline, scored by predict (teacher) and begin_update (student): equal up to rounding
+    assert distiller(student, teacher)(docs) == pytest.approx(0.0, abs=1e-6)
+    assert max_grad(student.get_pipe("ner").model) < 1e-6
     # A student that differs from the teacher gets a loss and a gradient
     upper = student.get_pipe("ner").model.get_ref("upper")
     upper.set_param("b", upper.get_param("b") + numpy.linspace(-1, 1, upper.get_param("b").size, dtype="f"))
     assert distiller(student, teacher)(docs) > 0.01
-    assert max_grad(student.get_pipe("ner").model) > 0.0
+    assert max_grad(student.get_pipe("ner").model) > 1e-3
 
 
 def test_actions_are_matched_by_name_when_the_student_gains_a_label(base_model):
@@ -193,12 +194,12 @@ def test_a_student_listening_to_a_shared_tok2vec_gets_gradients_through_it(liste
     student, teacher = spacy.load(listener_base), spacy.load(listener_base)
     docs = [student.make_doc(text) for text in TEXTS]
     tok2vec = student.get_pipe("tok2vec").model
-    assert distiller(student, teacher)(docs) == 0.0
-    assert max_grad(tok2vec) == 0.0
+    assert distiller(student, teacher)(docs) == pytest.approx(0.0, abs=1e-6)
+    assert max_grad(tok2vec) < 1e-6
     upper = student.get_pipe("ner").model.get_ref("upper")
     upper.set_param("b", upper.get_param("b") + numpy.linspace(-1, 1, upper.get_param("b").size, dtype="f"))
-    assert distiller(student, teacher)(docs) > 0.0
-    assert max_grad(tok2vec) > 0.0  # the listener passed the soft-target gradient back to the shared layer
+    assert distiller(student, teacher)(docs) > 0.01
+    assert max_grad(tok2vec) > 1e-4  # the listener passed the soft-target gradient back to the shared layer
     with pytest.raises(SettingError, match=r"'ner' listens to \['tok2vec'\], which \[training\] frozen_components freezes"):
         Distiller(student, "ner", teacher, temperature=1.0, weight=1.0, new_actions="ignore", frozen=["tok2vec"])
 
