@@ -70,7 +70,16 @@ METHODS: Dict[str, Any] = {
     "fill": ("reader.cfg", {"paths.raw": None}, "reader, fill=teacher, no raw text"),
     "reader": ("reader.cfg", {}, "init-config --strategy reader: fill=teacher + teacher-annotated raw text 1:1"),
     "rehearsal": ("rehearsal.cfg", {}, "init-config --strategy rehearsal as shipped: fill=teacher + soft targets on raw text"),
+    # Raw text that argues with the corrections (before respect_annotations): the base's own PERSON/ORG/GPE re-taught
+    "reader v1": ("reader.cfg", {"corpora.train.respect_annotations": False}, "reader with respect_annotations = false"),
+    "rehearsal v1": ("rehearsal.cfg", {"corpora.train.respect_annotations": False, "training.before_update.respect_annotations": False},
+                     "rehearsal with respect_annotations = false"),
+    # Two teachers: the original for the other types, this size's and seed's "fill" pipeline (run it first) for the
+    # corrected ones
+    "consolidate": ("rehearsal.cfg", {"training.before_update.taught_teacher": "@fill", "training.before_update.taught_component": "ner"},
+                    "rehearsal + taught_teacher = the same size's and seed's fill pipeline (two trainings)"),
 }
+HELDOUT = 1000  # --dev-split: sentences of the raw pool scored instead of CoNLL dev
 DATA_SEED = 0
 N_DEV = 200
 
@@ -100,11 +109,17 @@ def fill_counts(sentences, teacher_spans) -> Dict[str, Any]:
             "teacher": sum(map(len, teacher_spans)), **counts}
 
 
-def prepare(work: Path, sizes: List[int], nlp) -> Dict[str, Any]:
-    """The data files (see the module docstring), their fill counts, and a warm teacher cache."""
+def prepare(work: Path, sizes: List[int], nlp, dev_split: bool = False) -> Dict[str, Any]:
+    """The data files (see the module docstring), their fill counts, and a warm teacher cache.
+
+    With `dev_split`, the last HELDOUT sentences of the pool are kept out of the raw text and scored
+    instead of CoNLL dev ("heldout" in the result), for choosing defaults."""
     sentences = read_conll(DATA / "conll2003" / "train.txt")
     random.Random(DATA_SEED).shuffle(sentences)
     dev, pool = sentences[:N_DEV], sentences[N_DEV:]
+    heldout = pool[-HELDOUT:] if dev_split else None
+    if dev_split:
+        pool = pool[:-HELDOUT]
     out = work / "data"
     out.mkdir(parents=True, exist_ok=True)
     paths: Dict[Any, Path] = {"dev": out / "dev.jsonl", "raw": out / "raw.txt", "cache": work / "cache"}
@@ -120,11 +135,13 @@ def prepare(work: Path, sizes: List[int], nlp) -> Dict[str, Any]:
         sum(1 for _ in teacher.annotate(iter_records_as_raw(read_annotations(paths[n])[0]), cache_dir=paths["cache"]))
     sum(1 for _ in teacher.annotate(iter_raw_texts(paths["raw"]), cache_dir=paths["cache"]))
     info["teacher_seconds"] = round(time.perf_counter() - start, 1)
-    return {"paths": paths, "info": info}
+    return {"paths": paths, "info": info, "heldout": heldout}
 
 
 def train(method: str, size: int, seed: int, args: argparse.Namespace, paths: Dict[Any, Path]) -> Dict[str, Any]:
     source, overrides, _ = METHODS[method]
+    fill = args.work / "runs" / f"fill-n{size}-seed{seed}" / "model-last"
+    overrides = {key: str(fill) if value == "@fill" else value for key, value in overrides.items()}
     config = apply_overrides(load_source(source), overrides)
     out = args.work / "runs" / f"{method}-n{size}-seed{seed}"
     cmd_args = ["--paths.train", str(paths[size]), "--paths.dev", str(paths["dev"]), "--paths.cache", str(paths["cache"]),
@@ -213,6 +230,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "results" / "corrections")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "corrections.json")
     parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "corrections.png")
+    parser.add_argument("--dev-split", action="store_true", help=f"for choosing defaults: score {HELDOUT} sentences held "
+                        "out of the raw text (CoNLL train) instead of CoNLL dev")
     args = parser.parse_args()
     args.sizes = sorted(set(args.sizes))
     started = time.perf_counter()
@@ -220,9 +239,9 @@ def main() -> None:
         for var in THREAD_VARS:
             os.environ.setdefault(var, "1")
     nlp = spacy.load(BASE)
-    prepared = prepare(args.work, args.sizes, nlp)
+    prepared = prepare(args.work, args.sizes, nlp, args.dev_split)
     paths, info = prepared["paths"], prepared["info"]
-    dev = read_conll(DATA / "conll2003" / "dev.txt")
+    dev = prepared["heldout"] if args.dev_split else read_conll(DATA / "conll2003" / "dev.txt")
     blank = spacy.blank("en")
     ev: Dict[str, Any] = {"gold": [to_doc(blank, w, t) for w, t in dev]}
     texts = [doc.text for doc in ev["gold"]]
@@ -230,7 +249,7 @@ def main() -> None:
     ev["other"] = sorted(set(nlp.get_pipe("ner").labels) - set(CORRECTED_LABELS))
     base = scores(ev["base"], ev)
     base_f = base["gold"]["micro"]["f"]
-    print(f"Base: gold PER/ORG/LOC F1 {base_f:.3f} on {len(texts)} CoNLL dev sentences; teacher pass {info['teacher_seconds']}s")
+    print(f"Base: gold PER/ORG/LOC F1 {base_f:.3f} on {len(texts)} {'held-out CoNLL train' if args.dev_split else 'CoNLL dev'} sentences; teacher pass {info['teacher_seconds']}s")
     for n, c in info["fill"].items():
         kept_out = sum(v for k, v in c.items() if k.startswith("covered, "))
         print(f"  {n}: gold {c['gold']}; the base's {c['teacher']} entities: {c.get('added', 0)} filled in, {kept_out} of the "
@@ -275,7 +294,8 @@ def main() -> None:
         "command": shlex.join(["python", Path(sys.argv[0]).as_posix(), *sys.argv[1:]]), "versions": versions(),
         "sizes": args.sizes, "seeds": args.seeds, "epochs": args.epochs, "jobs": args.jobs,
         "methods": {m: METHODS[m][2] for m in args.methods}, "data": info,
-        "evaluation": f"CoNLL-2003 dev ({len(texts)} sentences): gold PER/ORG/LOC and agreement on {len(ev['other'])} other base labels",
+        "dev_split": args.dev_split,
+        "evaluation": f"{'CoNLL-2003 train held out of the raw text' if args.dev_split else 'CoNLL-2003 dev'} ({len(texts)} sentences): gold PER/ORG/LOC and agreement on {len(ev['other'])} other base labels",
         "other_labels": ev["other"], "base": base, "summary": summary, "target": target, "runs": runs,
         "table": table, "per_label_table": per_label, "wall_seconds": round(time.perf_counter() - started, 1),
     }

@@ -3,7 +3,7 @@
     python benchmarks/forgetting.py [--seeds 0 1] [--epochs 30] [--configs naive fill ...]
                                     [--output benchmarks/results/forgetting.json] [--jobs 1]
                                     [--reuse] [--plot curves.png] [--carry EARLIER.json] [--speed]
-                                    [--dataset fashion|conll-misc] [--dev-split]
+                                    [--dataset fashion|conll-misc] [--dev-split] [--raw news|in-domain]
 
 Trains every configuration with `python -m spacy train` on the full
 fashion-brands training set (new label FASHION_BRAND), then scores the saved
@@ -21,7 +21,9 @@ Rehearsal raw text is CoNLL-2003 train, shuffled (scripts/prepare_conll.py).
 `--dataset conll-misc` runs the same configurations on a second data set, with
 CoNLL-2003's MISC as the new type (see N_MISC); `--dev-split` scores a dev
 split carved from the training data instead of the evaluation files, for
-choosing defaults.
+choosing defaults (on either data set). `--raw in-domain` gives fashion the
+raw text a user with a corpus has: the whole corpus, of which the first 80%
+is annotated.
 The teacher annotations are cached before the timed runs, so wall times are
 training times (the cold teacher pass is reported separately).
 """
@@ -131,6 +133,20 @@ CONFIGS: Dict[str, Any] = {
                           "fill+distill (new_actions ignore) + l2_pull 1.0 toward the original weights"),
     "fill+distill zero pull": ("fill_callback.cfg", {**DISTILL_ZERO, "training.before_update.l2_pull": 1.0},
                                "fill+distill zero + l2_pull 1.0 toward the original weights"),
+    # Rehearsal that argues with the annotations (the routes before respect_annotations, issue 24): raw copies
+    # of annotated texts kept, annotated strings taught as the teacher reads them
+    "rehearsal v1": ("rehearsal.cfg", {"corpora.train.respect_annotations": False, "training.before_update.respect_annotations": False},
+                     "init-config --strategy rehearsal with respect_annotations = false (reader and callback)"),
+    "reader v1": ("reader.cfg", {"corpora.train.respect_annotations": False}, "reader defaults with respect_annotations = false"),
+    "component v1": ("component.cfg", {"corpora.train.respect_annotations": False}, "init-config --strategy component with respect_annotations = false"),
+    # Two teachers: the original for the kept labels, this seed's trained "component" pipeline (its ner_new)
+    # for the taught ones (train "component" first, in the same --work)
+    "consolidate": ("rehearsal.cfg", {"training.before_update.taught_teacher": "@component"},
+                    "rehearsal + taught_teacher = the same seed's component pipeline (two trainings)"),
+    "rehearsal annotated": ("rehearsal.cfg", {"training.before_update.annotated_texts": "rehearse"},
+                            "rehearsal, raw copies of annotated texts rehearsed (soft targets) outside the annotated strings"),
+    "consolidate annotated": ("rehearsal.cfg", {"training.before_update.taught_teacher": "@component", "training.before_update.annotated_texts": "rehearse"},
+                              "consolidate, raw copies of annotated texts rehearsed outside the annotated strings"),
     # The component strategy: a new-label NER before the frozen original (init-config --strategy component)
     "component": ("component.cfg", {}, "init-config --strategy component as shipped"),
     "component d2": (Generated("component", 2, True, 1.0), {}, "component: 2 of the base NER's 4 CNN layers copied, raw text 1:1 as O"),
@@ -155,9 +171,10 @@ DEFAULT_CONFIGS = ["naive", "fill", "reader", "callback", "reader+callback", "fi
 N_MISC = 1500
 DEV_SPLIT = 0.2  # --dev-split: the last 20% of the training file is the dev set
 HELDOUT_RAW = 1000  # --dev-split: CoNLL train sentences held out of the raw text, for agreement
+IN_DOMAIN_ANNOTATED = 0.8  # --raw in-domain: the share of the user's corpus they annotated
 
 
-def prepare(work: Path, dev_split: bool = False, dataset: str = "fashion") -> Dict[str, Path]:
+def prepare(work: Path, dev_split: bool = False, dataset: str = "fashion", raw: str = "news") -> Dict[str, Path]:
     """Data files for all configurations, and a warm teacher cache.
 
     With `dev_split`, nothing of the evaluation files is used: the first 80% of
@@ -199,6 +216,10 @@ def prepare(work: Path, dev_split: bool = False, dataset: str = "fashion") -> Di
             run([*prepare_conll, conll_train, str(work / "conll_split" / "heldout"), "--limit", str(HELDOUT_RAW)])
     if dataset == "conll-misc":
         paths.update(conll_misc(work))
+        if dev_split:
+            paths.update(conll_misc_split(work, paths))
+    elif raw == "in-domain":
+        paths.update(in_domain(work, paths["train_jsonl"]))
     for src, dst in (("train_jsonl", "train_spacy"), ("eval_jsonl", "eval_spacy")):
         if not paths[dst].exists():
             run([sys.executable, str(ROOT / "scripts" / "jsonl_to_spacy.py"), str(paths[src]), str(paths[dst])])
@@ -239,9 +260,51 @@ def conll_misc(work: Path) -> Dict[str, Path]:
     return paths
 
 
+def conll_misc_split(work: Path, paths: Dict[str, Path]) -> Dict[str, Path]:
+    """--dev-split for conll-misc: the last 20% of its annotated sentences are the dev set, and the last
+    HELDOUT_RAW raw sentences are held out of the raw text for agreement (the evaluation file is unused)."""
+    out = work / "conll_misc_split"
+    split = {
+        "train_jsonl": out / "train.jsonl", "eval_jsonl": out / "dev.jsonl", "raw": out / "raw.txt",
+        "train_spacy": out / "train.spacy", "eval_spacy": out / "dev.spacy",
+        "conll_dev_txt": out / "heldout.txt", "conll_dev_gold": out / "heldout.spacy",
+    }
+    if split["raw"].exists():
+        return split
+    out.mkdir(parents=True, exist_ok=True)
+    lines = paths["train_jsonl"].read_text(encoding="utf8").splitlines(keepends=True)
+    n_train = round(len(lines) * (1 - DEV_SPLIT))
+    split["train_jsonl"].write_text("".join(lines[:n_train]), encoding="utf8")
+    split["eval_jsonl"].write_text("".join(lines[n_train:]), encoding="utf8")
+    nlp = spacy.blank("en")
+    heldout = list(DocBin().from_disk(work / "conll" / "train.spacy").get_docs(nlp.vocab))[N_MISC:][-HELDOUT_RAW:]
+    DocBin(docs=heldout).to_disk(split["conll_dev_gold"])
+    split["conll_dev_txt"].write_text("".join(d.text + "\n" for d in heldout), encoding="utf8")
+    raw = paths["raw"].read_text(encoding="utf8").splitlines(keepends=True)
+    split["raw"].write_text("".join(raw[:-HELDOUT_RAW]), encoding="utf8")
+    return split
+
+
+def in_domain(work: Path, train_jsonl: Path) -> Dict[str, Path]:
+    """--raw in-domain: the user annotates the first IN_DOMAIN_ANNOTATED of their corpus (the training
+    file) and gives all of it, unlabelled, as the raw text."""
+    out = work / f"in_domain_{train_jsonl.parent.name}"
+    paths = {"train_jsonl": out / "train.jsonl", "train_spacy": out / "train.spacy", "raw": out / "raw.jsonl"}
+    if paths["raw"].exists():
+        return paths
+    out.mkdir(parents=True, exist_ok=True)
+    lines = train_jsonl.read_text(encoding="utf8").splitlines(keepends=True)
+    paths["train_jsonl"].write_text("".join(lines[: round(len(lines) * IN_DOMAIN_ANNOTATED)]), encoding="utf8")
+    records, _ = read_annotations(train_jsonl)
+    paths["raw"].write_text("".join(json.dumps({"text": r.text}) + "\n" for r in records), encoding="utf8")
+    return paths
+
+
 def train(name: str, seed: int, epochs: int, paths: Dict[str, Path], work: Path, reuse: bool) -> Dict[str, Any]:
     source, overrides, _ = CONFIGS[name]
     out = work / "runs" / f"{name.replace('+', '_').replace(' ', '_').replace('=', '')}-seed{seed}"
+    component = work / "runs" / f"component-seed{seed}" / "model-last"
+    overrides = {key: str(component) if value == "@component" else value for key, value in overrides.items()}
     config = apply_overrides(load_source(source), overrides)
     # Record the new label's dev P/R/F at every evaluation (learning curves), keeping the run's own logger
     config["training"]["logger"] = {
@@ -335,13 +398,16 @@ def main() -> None:
                         "on fashion_brands (the default); conll-misc: CoNLL's MISC as the new type (the second data set)")
     parser.add_argument("--dev-split", action="store_true", help="for choosing defaults: train on the first 80%% of the "
                         "training file and score its last 20%% and held-out CoNLL train text, never the evaluation files")
+    parser.add_argument("--raw", choices=["news", "in-domain"], default="news", help="fashion's raw text: news "
+                        "(CoNLL train), or in-domain: the user annotates the first 80%% of their corpus (the training "
+                        "file) and gives all of it, unlabelled, as raw text")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    if args.dev_split and args.dataset != "fashion":
-        parser.error("--dev-split chooses defaults on the fashion data; the second data set only confirms them")
+    if args.raw == "in-domain" and args.dataset != "fashion":
+        parser.error("--raw in-domain is a fashion setting: conll-misc's raw text is its own domain already")
     global NEW_LABEL
     NEW_LABEL = {"fashion": "FASHION_BRAND", "conll-misc": "MISC"}[args.dataset]
-    paths = prepare(args.work, args.dev_split, args.dataset)
+    paths = prepare(args.work, args.dev_split, args.dataset, args.raw)
 
     base = spacy.load(BASE)
     conll_texts = [r.text for r in iter_raw_texts(paths["conll_dev_txt"])]
@@ -389,7 +455,7 @@ def main() -> None:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "command": shlex.join(["python", Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
-        "versions": versions(), "dataset": args.dataset, "new_label": NEW_LABEL, "epochs": args.epochs, "seeds": seeds, "jobs": args.jobs, "dev_split": args.dev_split,
+        "versions": versions(), "dataset": args.dataset, "raw": args.raw, "new_label": NEW_LABEL, "epochs": args.epochs, "seeds": seeds, "jobs": args.jobs, "dev_split": args.dev_split,
         "teacher_cache_seconds": paths["teacher_seconds"],
         "configs": {name: CONFIGS[name][2] if name in CONFIGS else carried["configs"][name] for name in names},
         "carried_from": [str(path) for path in args.carry] if carried["runs"] else None, "speed": speed,

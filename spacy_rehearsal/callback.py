@@ -1,4 +1,4 @@
-"""`rehearsal_callback.v1`: pseudo-rehearsal inside `spacy train`'s own update step.
+"""`rehearsal_callback.v1`/`.v2`/`.v3`: pseudo-rehearsal inside `spacy train`'s own update step.
 
 In `[training.before_update]`, before each step's update, the callback draws
 the next batch of raw texts and adds a rehearsal gradient for the rehearsed
@@ -10,34 +10,31 @@ the training loop's optimizer applies both together in `finish_update`.
   the student's own transitions (`distill.py`); the gradient vanishes where
   the student already agrees with the teacher.
 `l2_pull` (any mode) adds a pull toward the starting weights (`anchor.py`).
+v2 has the measured recipe (soft targets) as its defaults; v3 adds that raw
+text never argues with your annotations (`annotations`, `respect_annotations`,
+see `taught.py`). The step itself is `rehearsal_step.RehearsalCallback`.
 
 spaCy's `Language.rehearse()` (squared error on raw scores against a copy of
 the model, experimental upstream) is not used; benchmarks/forgetting.py
 measures what each mode keeps.
 """
-import random
-import weakref
-from collections import deque
-from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Deque, Dict, Iterator, List, Literal, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from spacy.language import Language
-from spacy.tokens import Doc
-from spacy.training import Example
 
 from . import messages
-from .anchor import WeightAnchor
-from .distill import RECIPE, Distiller, NewActions, entity_recognizer
+from .distill import RECIPE, NewActions, entity_recognizer
 from .errors import InputError, SettingError
+from .formats import read_annotations
 from .rawtext import check_raw_path, count_raw_texts
-from .rehearsal_state import _STATES, RehearsalState, rehearsal_state  # noqa: F401 (rehearsal_state: public here too)
-from .teacher import Teacher
+from .rehearsal_state import rehearsal_state  # noqa: F401 (public here too)
+from .rehearsal_step import NAME, AnnotatedTexts, Mode, RehearsalCallback
 
-NAME = "rehearsal_callback.v1"
-
-Mode = Literal["silver", "distill"]
-SHUFFLE_BUFFER = 2048
+NAME_V2 = "rehearsal_callback.v2"
+NAME_V3 = "rehearsal_callback.v3"
+from .taught import taught_from_records
+from .teacher import Teacher, load_pipeline
 
 # Registered as "rehearsal_callback.v1" in the "spacy_callbacks" entry point group.
 def create_rehearsal_callback(
@@ -56,6 +53,11 @@ def create_rehearsal_callback(
     weight: float = RECIPE["weight"],  # type: ignore[assignment]
     new_actions: NewActions = RECIPE["new_actions"],  # type: ignore[assignment]
     l2_pull: float = RECIPE["l2_pull"],  # type: ignore[assignment]
+    annotations: Optional[Path] = None,
+    respect_annotations: bool = False,
+    taught_teacher: Optional[str] = None,
+    taught_component: str = "ner_new",
+    annotated_texts: AnnotatedTexts = "skip",
 ) -> Callable[[Language, Dict[str, Any]], None]:
     """Create a `[training.before_update]` callback that rehearses on teacher-annotated raw text.
 
@@ -83,55 +85,28 @@ def create_rehearsal_callback(
         lacks are left out of the soft targets ("ignore") or get target 0 ("zero").
     l2_pull (float): Pull of the rehearsed components' weights toward their
         values at the first step (0: off).
+    annotations (Optional[Path]): Your training annotations (usually
+        ${paths.train}), read to know what they teach (`taught.py`).
+    respect_annotations (bool): Raw text never argues with `annotations`: raw
+        copies of annotated texts are skipped, the labels they teach are never
+        the teacher's to rehearse (silver: missing; distill: left out), and
+        tokens repeating an annotated string get no target. v1/v2: false; v3: true.
+    taught_teacher (Optional[str]): "distill" with annotations: a pipeline
+        trained on them (e.g. the component strategy's), whose NER
+        `taught_component` teaches the taught labels on raw text while the
+        teacher teaches the others (`distill.py`). None: no teacher for them.
+    taught_component (str): The taught-label NER in `taught_teacher` (its only
+        NER if it has no component of that name).
+    annotated_texts (str): With respect_annotations, raw copies of annotated
+        texts are skipped ("skip"), or, in mode "distill", rehearsed with their
+        annotated strings left out like any raw text ("rehearse").
     RETURNS (Callable[[Language, Dict[str, Any]], None]): The callback.
 
     The raw text, the teacher and `cache_dir` are checked when the config is
     resolved; raw lines that turn out bad during training are skipped and
     counted (see `rehearsal_reader.v1`).
     """
-    for name, value, low in (("batch_size", batch_size, 1), ("every_n_steps", every_n_steps, 1), ("heldout_size", heldout_size, 0)):
-        if value < low:
-            raise SettingError(f"{NAME}: {name} must be >= {low}, got {value}")
-    for name, value in (("temperature", temperature), ("weight", weight)):
-        if not value > 0:
-            raise SettingError(f"{NAME}: {name} must be > 0, got {value}")
-    if l2_pull < 0:
-        raise SettingError(f"{NAME}: l2_pull must be >= 0, got {l2_pull}")
-    if not components:
-        raise SettingError(f"{NAME}: components is empty: name the components to rehearse, e.g. [\"ner\"]")
-    check_raw_path(raw_path)
-    n_texts = count_raw_texts(raw_path, heldout_size + 1)
-    if n_texts <= heldout_size:
-        raise InputError(
-            str(raw_path),
-            f"raw text holds only {n_texts} texts and heldout_size = {heldout_size} holds them all out "
-            f"for retention, leaving none to rehearse: lower heldout_size or add raw text",
-        )
-    teacher_ = Teacher(teacher, teacher_labels, n_process=n_process)
-    if mode == "distill":  # the teacher's side is known now; the student's at step 0
-        for name in components:
-            entity_recognizer(teacher_.nlp, name, "teacher")
-    teacher_.cache(cache_dir)  # a file or a read-only directory fails now, not mid-training
-    how = f"soft targets at temperature {temperature}, weight {weight}" if mode == "distill" else "silver labels"
-    pull = f"; weights pulled toward the start ({l2_pull})" if l2_pull else ""
-    messages.info(
-        f"{NAME} {raw_path}: {batch_size} rehearsal texts drawn every {every_n_steps} step(s), {how}{pull}; "
-        f"the first {heldout_size} held out for retention",
-        once=True,
-    )
-    return RehearsalCallback(
-        teacher_,
-        raw_path,
-        components=components,
-        batch_size=batch_size,
-        every_n_steps=every_n_steps,
-        cache_dir=cache_dir,
-        seed=seed,
-        heldout_size=heldout_size,
-        mode=mode,
-        distill={"temperature": temperature, "weight": weight, "new_actions": new_actions},
-        l2_pull=l2_pull,
-    )
+    return _create_callback(NAME, **locals())
 
 
 # Registered as "rehearsal_callback.v2" in the "spacy_callbacks" entry point group.
@@ -151,6 +126,11 @@ def create_rehearsal_callback_v2(
     weight: float = RECIPE["weight"],  # type: ignore[assignment]
     new_actions: NewActions = RECIPE["new_actions"],  # type: ignore[assignment]
     l2_pull: float = RECIPE["l2_pull"],  # type: ignore[assignment]
+    annotations: Optional[Path] = None,
+    respect_annotations: bool = False,
+    taught_teacher: Optional[str] = None,
+    taught_component: str = "ner_new",
+    annotated_texts: AnnotatedTexts = "skip",
 ) -> Callable[[Language, Dict[str, Any]], None]:
     """`rehearsal_callback.v1` with the measured recipe as its defaults: soft targets (mode "distill").
 
@@ -158,124 +138,132 @@ def create_rehearsal_callback_v2(
     differ: `distill.RECIPE`, chosen on a dev split in benchmarks/forgetting.py.
     v1 keeps its published defaults (mode "silver", batch_size 32).
     """
-    return create_rehearsal_callback(**locals())
+    return _create_callback(NAME_V2, **locals())
 
 
-class RehearsalCallback:
-    """The callable a `rehearsal_callback.v1` block resolves to: `(nlp, {"step", "epoch"}) -> None`."""
+# Registered as "rehearsal_callback.v3" in the "spacy_callbacks" entry point group.
+def create_rehearsal_callback_v3(
+    teacher: str,
+    raw_path: Path,
+    annotations: Optional[Path],
+    components: List[str] = ["ner"],
+    batch_size: int = RECIPE["batch_size"],  # type: ignore[assignment]
+    every_n_steps: int = 1,
+    mode: Mode = "distill",
+    cache_dir: Optional[Path] = None,
+    seed: int = 0,
+    teacher_labels: Optional[List[str]] = None,
+    heldout_size: int = 200,
+    n_process: int = 1,
+    temperature: float = RECIPE["temperature"],  # type: ignore[assignment]
+    weight: float = RECIPE["weight"],  # type: ignore[assignment]
+    new_actions: NewActions = RECIPE["new_actions"],  # type: ignore[assignment]
+    l2_pull: float = RECIPE["l2_pull"],  # type: ignore[assignment]
+    respect_annotations: bool = True,
+    taught_teacher: Optional[str] = None,
+    taught_component: str = "ner_new",
+    annotated_texts: AnnotatedTexts = "skip",
+) -> Callable[[Language, Dict[str, Any]], None]:
+    """`rehearsal_callback.v2` whose raw text never argues with your annotations.
 
-    def __init__(
-        self,
-        teacher: Teacher,
-        raw_path: Path,
-        *,
-        components: List[str],
-        batch_size: int,
-        every_n_steps: int,
-        cache_dir: Optional[Path],
-        seed: int,
-        heldout_size: int,
-        mode: Mode = "silver",
-        distill: Optional[Dict[str, Any]] = None,
-        l2_pull: float = 0.0,
-    ):
-        self.teacher = teacher
-        self.raw_path = raw_path
-        self.components = list(components)
-        self.batch_size = batch_size
-        self.every_n_steps = every_n_steps
-        self.cache_dir = cache_dir
-        self.seed = seed
-        self.heldout_size = heldout_size
-        self._nlp: Optional["weakref.ref[Language]"] = None
-        self._stream: Optional[Iterator[Doc]] = None
-        self._exclude: List[str] = []
-        self._annotates: List[str] = []
-        self._dropout = 0.0
-        self.mode = mode
-        self.distill_settings = dict(distill or {})
-        self.l2_pull = l2_pull
-        self._distillers: List[Distiller] = []
-        self._anchor: Optional[WeightAnchor] = None
+    annotations (Optional[Path]): Your training annotations, usually
+        ${paths.train} (required while respect_annotations is true).
+    Every other argument is v1's (see `create_rehearsal_callback`); v3 turns
+    `respect_annotations` on (`taught.py`).
+    """
+    return _create_callback(NAME_V3, **locals())
 
-    def __call__(self, nlp: Language, info: Dict[str, Any]) -> None:
-        if self._nlp is None or self._nlp() is not nlp:
-            self._setup(nlp)
-        state = _STATES[nlp]
-        if self._anchor is not None:
-            state.distance = self._anchor.pull()
-        if info.get("step", 0) % self.every_n_steps:
-            return
-        docs = [doc for doc, _ in zip(self._stream, range(self.batch_size))]  # type: ignore[arg-type]
-        state.n_examples += len(docs)
-        if self.mode == "distill":
-            for distiller in self._distillers:
-                state.losses[distiller.name] = state.losses.get(distiller.name, 0.0) + distiller(docs)
-            return
-        examples = [Example(nlp.make_doc(doc.text), self.teacher.silver_doc(doc, nlp.vocab)) for doc in docs]
-        nlp.update(
-            examples,
-            drop=self._dropout,
-            sgd=False,  # type: ignore[arg-type]
-            losses=state.losses,
-            exclude=self._exclude,
-            annotates=self._annotates,
+
+def _create_callback(
+    registered: str,
+    *,
+    teacher: str,
+    raw_path: Path,
+    components: List[str],
+    batch_size: int,
+    every_n_steps: int,
+    mode: Mode,
+    cache_dir: Optional[Path],
+    seed: int,
+    teacher_labels: Optional[List[str]],
+    heldout_size: int,
+    n_process: int,
+    temperature: float,
+    weight: float,
+    new_actions: NewActions,
+    l2_pull: float,
+    annotations: Optional[Path],
+    respect_annotations: bool,
+    taught_teacher: Optional[str],
+    taught_component: str,
+    annotated_texts: AnnotatedTexts,
+) -> Callable[[Language, Dict[str, Any]], None]:
+    """The body of every version: `registered` is the registered name, for messages."""
+    for name, value, low in (("batch_size", batch_size, 1), ("every_n_steps", every_n_steps, 1), ("heldout_size", heldout_size, 0)):
+        if value < low:
+            raise SettingError(f"{registered}: {name} must be >= {low}, got {value}")
+    for name, value in (("temperature", temperature), ("weight", weight)):
+        if not value > 0:
+            raise SettingError(f"{registered}: {name} must be > 0, got {value}")
+    if l2_pull < 0:
+        raise SettingError(f"{registered}: l2_pull must be >= 0, got {l2_pull}")
+    if not components:
+        raise SettingError(f"{registered}: components is empty: name the components to rehearse, e.g. [\"ner\"]")
+    check_raw_path(raw_path)
+    n_texts = count_raw_texts(raw_path, heldout_size + 1)
+    if n_texts <= heldout_size:
+        raise InputError(
+            str(raw_path),
+            f"raw text holds only {n_texts} texts and heldout_size = {heldout_size} holds them all out "
+            f"for retention, leaving none to rehearse: lower heldout_size or add raw text",
         )
-
-    def _setup(self, nlp: Language) -> None:
-        """Check the components against the pipeline and training config (step 0)."""
-        training = nlp.config.get("training", {})
-        frozen = set(training.get("frozen_components", []))
-        missing = [c for c in self.components if c not in nlp.pipe_names]
-        if missing:
+    teacher_ = Teacher(teacher, teacher_labels, n_process=n_process)
+    if mode == "distill":  # the teacher's side is known now; the student's at step 0
+        for name in components:
+            entity_recognizer(teacher_.nlp, name, "teacher")
+    teacher_.cache(cache_dir)  # a file or a read-only directory fails now, not mid-training
+    taught = None
+    if respect_annotations:
+        if annotations is None:
             raise SettingError(
-                f"rehearsal_callback.v1: components {missing} are not in the pipeline {nlp.pipe_names}. "
-                f"Set [training.before_update] components to the components to rehearse."
+                f"{registered}: respect_annotations = true needs annotations, the training annotations "
+                f"(annotations = ${{paths.train}}), to know what they teach; or set respect_annotations = false"
             )
-        frozen_asked = [c for c in self.components if c in frozen]
-        if frozen_asked:
-            raise SettingError(
-                f"rehearsal_callback.v1: components {frozen_asked} are in [training] frozen_components, "
-                f"so rehearsal cannot update them. Remove them from components or from frozen_components."
-            )
-        update = set(self.components)
-        for name, proc in nlp.pipeline:  # shared tok2vec/transformer the components listen to
-            if name not in frozen and update & set(getattr(proc, "listening_components", [])):
-                update.add(name)
-        self._exclude = [name for name in nlp.pipe_names if name not in update]
-        self._annotates = list(training.get("annotating_components", []))
-        dropout = training.get("dropout", 0.0)
-        self._dropout = float(dropout) if isinstance(dropout, (int, float)) else 0.0
-        raw = self.teacher.raw_texts(self.raw_path, owner=NAME)
-        heldout = list(islice(self.teacher.annotate(raw, cache_dir=self.cache_dir, vocab=nlp.vocab), self.heldout_size))
-        stream = self.teacher.rehearsal_stream(
-            self.raw_path, cache_dir=self.cache_dir, vocab=nlp.vocab, skip=self.heldout_size, owner=NAME
+        records, _ = read_annotations(annotations)
+        taught = taught_from_records(records, teacher_.make_doc)
+        messages.info(
+            f"{registered}: rehearsal respects {annotations}: labels {sorted(taught.labels)} are never the teacher's "
+            f"to rehearse; {len(taught.phrases)} annotated strings and {len(taught.texts)} annotated texts left "
+            f"out of the raw text",
+            once=True,
         )
-        self._stream = _shuffled(stream, random.Random(self.seed))
-        if self.mode == "distill":
-            self._distillers = [
-                Distiller(nlp, name, self.teacher.nlp, frozen=list(frozen), **self.distill_settings)
-                for name in self.components
-            ]
-        if self.l2_pull:
-            self._anchor = WeightAnchor([nlp.get_pipe(name).model for name in self.components], self.l2_pull)
-        _STATES[nlp] = RehearsalState(self.teacher, heldout)
-        self._nlp = weakref.ref(nlp)
-        messages.detail(
-            f"{NAME}: rehearsing {sorted(update)} on {self.raw_path}: {self.batch_size} raw examples every "
-            f"{self.every_n_steps} step(s); {len(heldout)} held out for retention"
-        )
-
-
-def _shuffled(docs: Iterator[Doc], rng: random.Random, size: int = SHUFFLE_BUFFER) -> Iterator[Doc]:
-    """Shuffle a stream through a buffer of `size` items (deterministic given `rng`)."""
-    buffer: Deque[Doc] = deque()
-    for doc in docs:
-        buffer.append(doc)
-        if len(buffer) >= size:
-            i = rng.randrange(len(buffer))
-            buffer[i], buffer[-1] = buffer[-1], buffer[i]
-            yield buffer.pop()
-    items = list(buffer)
-    rng.shuffle(items)
-    yield from items
+    second = None
+    if taught_teacher is not None:
+        if mode != "distill" or taught is None:
+            raise SettingError(f"{registered}: taught_teacher needs mode = \"distill\" and annotations with respect_annotations = true")
+        second = (load_pipeline(taught_teacher, "taught-label teacher"), taught_component)
+        entity_recognizer(second[0], taught_component, "teacher")
+    how = f"soft targets at temperature {temperature}, weight {weight}" if mode == "distill" else "silver labels"
+    pull = f"; weights pulled toward the start ({l2_pull})" if l2_pull else ""
+    messages.info(
+        f"{registered} {raw_path}: {batch_size} rehearsal texts drawn every {every_n_steps} step(s), {how}{pull}; "
+        f"the first {heldout_size} held out for retention",
+        once=True,
+    )
+    return RehearsalCallback(
+        teacher_,
+        raw_path,
+        components=components,
+        batch_size=batch_size,
+        every_n_steps=every_n_steps,
+        cache_dir=cache_dir,
+        seed=seed,
+        heldout_size=heldout_size,
+        mode=mode,
+        distill={"temperature": temperature, "weight": weight, "new_actions": new_actions},
+        l2_pull=l2_pull,
+        taught=taught,
+        taught_teacher=second,
+        name=registered,
+        skip_annotated=annotated_texts == "skip" or mode != "distill",
+    )

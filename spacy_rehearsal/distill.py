@@ -30,88 +30,37 @@ The student's actions for labels the teacher does not have ("new actions"):
   argues against the new type on the teacher's entities, never on its O tokens.
 States in which only new actions are valid (inside a new-type entity the
 student opened) get no target.
+
+With the annotations' `Taught` (`rehearsal_callback.v3`, see `taught.py`), the
+teacher never argues with them: the actions of labels your annotations teach
+that the teacher also has (corrections) are left out of both distributions,
+like "ignore", and states whose next token repeats a string you annotated, or
+lies in a teacher entity of a taught label, get no target.
+
+Two teachers (`taught_teacher`, e.g. the component strategy's trained
+pipeline): the original teaches the kept labels and a NER trained on your
+annotations the taught ones. At each state the taught labels' actions get the
+second teacher's probability m, and the original's distribution over the kept
+actions (O included) is scaled into the remaining 1 - m. On news that NER says
+"no brand" where the original says PERSON, so the new type is not argued
+away; in your own corpus it says "brand" where the original reads an old type.
 """
-from typing import Dict, List, Literal, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Literal, Optional, Sequence, Set, Tuple
 
 import numpy
 from spacy.language import Language
-from spacy.pipeline import EntityRecognizer
 from spacy.tokens import Doc
 from spacy.training import Example
 from thinc.api import set_dropout_rate
 
-from .errors import SettingError, TeacherError
+from .actions import ActionMap, masked_softmax, entity_recognizer, open_label_after
+from .errors import SettingError
+from .taught import Taught
 
 NewActions = Literal["ignore", "zero", "teacher_entities"]
 # The soft-target settings benchmarks/forgetting.py --dev-split chose (README: soft targets): the
 # defaults of rehearsal_callback.v2 and of the configs `init-config` writes
 RECIPE: Dict[str, object] = {"batch_size": 16, "temperature": 1.0, "weight": 1.0, "new_actions": "zero", "l2_pull": 0.0}
-
-
-def entity_recognizer(nlp: Language, name: str, role: str) -> EntityRecognizer:
-    """The transition-based NER `name` of `nlp`, or its only one for the teacher.
-
-    RAISES (SettingError | TeacherError): There is none; the message names the pipeline.
-    """
-    if name in nlp.pipe_names and isinstance(nlp.get_pipe(name), EntityRecognizer):
-        return nlp.get_pipe(name)  # type: ignore[return-value]
-    ners = [n for n, proc in nlp.pipeline if isinstance(proc, EntityRecognizer)]
-    if role == "teacher" and len(ners) == 1:
-        return nlp.get_pipe(ners[0])  # type: ignore[return-value]
-    found = f"transition-based NER components: {ners}" if ners else "no transition-based NER"
-    error = TeacherError if role == "teacher" else SettingError
-    raise error(
-        f"rehearsal_callback.v1 mode \"distill\" needs the {role}'s '{name}' to be a transition-based NER "
-        f"(spacy.EntityRecognizer), so its action scores can be compared; the {role} has {found} "
-        f"(pipeline: {nlp.pipe_names}). Use mode = \"silver\" for other entity components."
-    )
-
-
-class ActionMap:
-    """The student's actions, their teacher counterparts by name, and which are valid in a state.
-
-    Validity is read from spaCy's own transition system: per state, one probe
-    for all Begin actions, one for all Unit actions, one for Out, and the open
-    entity's In/Last. That broadcast holds for docs without preset entities,
-    which the distillation docs never have (they are built from words alone).
-    """
-
-    def __init__(self, student: EntityRecognizer, teacher: EntityRecognizer):
-        self.moves = student.moves
-        self.names = [student.moves.get_class_name(i) for i in range(student.moves.n_moves)]
-        teacher_index = {teacher.moves.get_class_name(i): i for i in range(teacher.moves.n_moves)}
-        index = numpy.asarray([teacher_index.get(name, -1) for name in self.names], dtype="i")
-        self.known = index >= 0  # the student's actions the teacher has
-        self.teacher_index = numpy.where(self.known, index, 0)
-        self.new_actions = [name for name, known in zip(self.names, self.known) if not known]
-        # Actions that start an entity (B-X, U-X): where the teacher's best is one, "teacher_entities" says 0
-        self.starts = numpy.asarray([name[:2] in ("B-", "U-") and len(name) > 2 for name in self.names])
-        groups: Dict[str, List[int]] = {"B": [], "U": [], "O": []}
-        self.inside: Dict[str, int] = {}
-        self.last: Dict[str, int] = {}
-        for i, name in enumerate(self.names):
-            move, _, label = name.partition("-")
-            if move == "O" or (label and move in ("B", "U")):
-                groups[move].append(i)
-            elif label and move == "I":
-                self.inside[label] = i
-            elif label and move == "L":
-                self.last[label] = i
-        self.groups = {move: numpy.asarray(ids, dtype="i") for move, ids in groups.items() if ids}
-
-    def valid(self, states: Sequence, open_labels: Sequence[Optional[str]]) -> numpy.ndarray:
-        """Boolean (n_states, n_actions): the actions the student may take in each state."""
-        mask = numpy.zeros((len(states), len(self.names)), dtype=bool)
-        for row, (state, label) in enumerate(zip(states, open_labels)):
-            if label is not None:
-                for i in (self.inside.get(label), self.last.get(label)):
-                    if i is not None and self.moves.is_valid(state, self.names[i]):
-                        mask[row, i] = True
-            else:
-                for ids in self.groups.values():
-                    if self.moves.is_valid(state, self.names[ids[0]]):
-                        mask[row, ids] = True
-        return mask
 
 
 class Distiller:
@@ -125,6 +74,15 @@ class Distiller:
     new_actions (str): "ignore", "zero" or "teacher_entities", see the module docstring.
     frozen (Sequence[str]): The training's frozen components (a listened-to
         tok2vec must be trainable to feed the student in training mode).
+    taught (Optional[Taught]): What your annotations teach (`taught.py`): the
+        actions of taught labels the teacher has (corrections) are left out of
+        both distributions everywhere, and states whose next token repeats an
+        annotated string get no target at all. None: neither.
+    taught_teacher (Optional[Tuple[Language, str]]): A pipeline trained on your
+        annotations and its NER (e.g. the component strategy's "ner_new"): the
+        teacher of the taught labels. At each state their actions get its
+        probability, and the original's distribution over the kept actions is
+        scaled into the rest. None: the taught labels have no teacher.
     """
 
     def __init__(
@@ -137,13 +95,24 @@ class Distiller:
         weight: float,
         new_actions: NewActions,
         frozen: Sequence[str] = (),
+        taught: Optional[Taught] = None,
+        taught_teacher: Optional[Tuple[Language, str]] = None,
     ):
         self.student = entity_recognizer(student_nlp, component, "student")
         self.teacher = entity_recognizer(teacher_nlp, component, "teacher")
         self.name = component
         self.vocab = student_nlp.vocab
         self.teacher_vocab = teacher_nlp.vocab
-        self.actions = ActionMap(self.student, self.teacher)
+        self.taught = taught
+        self.second: Optional[Tuple[Language, object, list]] = None
+        if taught_teacher is not None:
+            if taught is None:
+                raise SettingError("a taught-label teacher needs the annotations (what they teach) too")
+            second_nlp, second_name = taught_teacher
+            ner = entity_recognizer(second_nlp, second_name, "teacher")
+            second_pipe = next(n for n, proc in second_nlp.pipeline if proc is ner)
+            self.second = (second_nlp, ner, _upstream(second_nlp, second_pipe))
+        self.actions = self._action_map()
         self.temperature = temperature
         self.weight = weight
         self.new_actions = new_actions
@@ -160,7 +129,8 @@ class Distiller:
 
     def __call__(self, texts: Sequence[Doc]) -> float:
         """Accumulate the soft-target gradient for `texts` (tokenized docs); return the loss."""
-        words = [([t.text for t in doc], [bool(t.whitespace_) for t in doc]) for doc in texts if len(doc)]
+        texts = [doc for doc in texts if len(doc)]
+        words = [([t.text for t in doc], [bool(t.whitespace_) for t in doc]) for doc in texts]
         if not words:
             return 0.0
         docs = [Doc(self.vocab, words=w, spaces=s) for w, s in words]
@@ -170,9 +140,11 @@ class Distiller:
         for _, proc in self.student_feeds:  # broadcasts to the student's listener, gradients kept
             proc.update([Example(doc, doc) for doc in docs], drop=0.0, sgd=None, losses={})  # None: no step
         if self.student.moves.n_moves != len(self.actions.names):  # a label added since (spaCy adds them in update)
-            self.actions = ActionMap(self.student, self.teacher)
+            self.actions = self._action_map()
+        masks: List[Set[int]] = [self._masked(doc) for doc in texts]
         set_dropout_rate(self.student.model, 0.0)
         tutor = self.teacher.model.predict(teacher_docs)
+        second_tutor = self._second_tutor(words)
         step_model, finish = self.student.model.begin_update(docs)
         step_model.attrs["dropout_rate"] = 0.0  # the step model's own hidden-layer dropout
         states = self.student.moves.init_batch(docs)
@@ -182,64 +154,98 @@ class Distiller:
             scores, backprop = step_model.begin_update(states)
             teacher_scores = tutor.predict(states)
             valid = self.actions.valid(states, open_labels)
-            d_scores, step_loss = self.soft_target_gradient(scores, teacher_scores, valid)
+            masked = numpy.asarray([state.B(0) in mask for state, mask in zip(states, masks)], dtype=bool)
+            second_scores = second_tutor.predict(states) if second_tutor is not None else None
+            d_scores, step_loss = self.soft_target_gradient(scores, teacher_scores, valid, masked, second_scores)
             backprop(d_scores)
             loss += step_loss
-            states, open_labels = self._follow(states, open_labels, scores, valid)
+            states, open_labels, masks = self._follow(states, open_labels, masks, scores, valid)
         finish(docs)
         step_model.clear_memory()
         tutor.clear_memory()
+        if second_tutor is not None:
+            second_tutor.clear_memory()
         return loss
 
-    def soft_target_gradient(self, scores, teacher_scores, valid: numpy.ndarray) -> Tuple[object, float]:
-        """d(loss)/d(student scores) for one step's states, and the loss (model's ops, CPU or GPU)."""
+    def soft_target_gradient(
+        self, scores, teacher_scores, valid: numpy.ndarray, masked: Optional[numpy.ndarray] = None, second_scores=None
+    ) -> Tuple[object, float]:
+        """d(loss)/d(student scores) for one step's states, and the loss (model's ops, CPU or GPU).
+
+        masked (Optional[numpy.ndarray]): Boolean per state: its next token repeats
+            an annotated string (or is a teacher entity of a taught label): no target.
+        second_scores: The taught-label teacher's scores for the same states, or None.
+            Its probability of the taught labels' actions is their target; the
+            teacher's distribution over the kept actions fills the rest of the mass.
+        """
         ops = self.student.model.ops
         xp = ops.xp
         known = xp.asarray(valid & self.actions.known)
         targets = teacher_scores[:, xp.asarray(self.actions.teacher_index)]
         t = self.temperature
-        q = _masked_softmax(xp, targets / t, known)
+        q = masked_softmax(xp, targets / t, known)
+        with_new = xp.asarray(valid & self.actions.new)
         if self.new_actions == "ignore":
             student_mask = known
         elif self.new_actions == "zero":
-            student_mask = xp.asarray(valid)
-        else:  # "teacher_entities": all valid actions where the teacher starts an entity, known ones elsewhere
+            student_mask = known | with_new
+        else:  # "teacher_entities": the new actions too where the teacher starts an entity
             entity_rows = xp.asarray(self.actions.starts)[q.argmax(axis=1)][:, None]
-            student_mask = xp.where(entity_rows, xp.asarray(valid), known)
-        p = _masked_softmax(xp, scores / t, student_mask)
-        has_target = known.any(axis=1, keepdims=True)  # rows where only new actions are valid: no target
+            student_mask = known | (with_new & entity_rows)
+        if second_scores is not None:
+            r = masked_softmax(xp, second_scores[:, xp.asarray(self.actions.second_index)] / t,
+                                xp.asarray(valid & self.actions.second_known))
+            taught_cols = xp.asarray(valid & self.actions.second_taught)
+            taught_mass = (r * taught_cols).sum(axis=1, keepdims=True)
+            q = xp.where(taught_cols, r, (1.0 - taught_mass) * q)
+            known = known | taught_cols
+            student_mask = student_mask | taught_cols
+        p = masked_softmax(xp, scores / t, student_mask)
+        # No target where only new actions are valid, nor on tokens that repeat an annotated string
+        has_target = known.any(axis=1, keepdims=True)
+        if masked is not None:
+            has_target = has_target & ~xp.asarray(masked)[:, None]
         d_scores = xp.where(has_target, self.weight * t * (p - q), 0.0).astype("f")
-        log_ratio = xp.where(known, xp.log(xp.maximum(q, 1e-12)) - xp.log(xp.maximum(p, 1e-12)), 0.0)
+        log_ratio = xp.where(known & has_target, xp.log(xp.maximum(q, 1e-12)) - xp.log(xp.maximum(p, 1e-12)), 0.0)
         loss = float(self.weight * t * t * (q * log_ratio).sum())
         return d_scores, loss
 
-    def _follow(self, states, open_labels, scores, valid: numpy.ndarray):
+    @property
+    def _taught_labels(self) -> FrozenSet[str]:
+        return self.taught.labels if self.taught is not None else frozenset()
+
+    def _action_map(self) -> ActionMap:
+        return ActionMap(self.student, self.teacher, self._taught_labels, self.second[1] if self.second else None)  # type: ignore[arg-type]
+
+    def _second_tutor(self, words):
+        """The taught-label teacher's step model for the texts, or None."""
+        if self.second is None:
+            return None
+        second_nlp, ner, feeds = self.second
+        docs = [Doc(second_nlp.vocab, words=w, spaces=s) for w, s in words]
+        for _, proc in feeds:
+            docs = list(proc.pipe(docs))
+        return ner.model.predict(docs)  # type: ignore[attr-defined]
+
+    def _masked(self, doc: Doc) -> Set[int]:
+        """The tokens of a teacher-annotated raw text that get no target (see `Taught.masked_tokens`)."""
+        if self.taught is None:
+            return set()
+        return self.taught.masked_tokens(doc, [(e.start, e.end, e.label_) for e in doc.ents])
+
+    def _follow(self, states, open_labels, masks, scores, valid: numpy.ndarray):
         """Apply the student's best valid action to each state; drop finished ones."""
         best = numpy.where(valid, self.student.model.ops.to_numpy(scores), -numpy.inf).argmax(axis=1)
-        kept, labels = [], []
-        for state, label, action in zip(states, open_labels, best):
+        kept, labels, kept_masks = [], [], []
+        for state, label, mask, action in zip(states, open_labels, masks, best):
             name = self.actions.names[action]
             self.actions.moves.apply_transition(state, name)
             label = open_label_after(name, label)
             if not state.is_final():
                 kept.append(state)
                 labels.append(label)
-        return kept, labels
-
-
-def open_label_after(action: str, open_label: Optional[str]) -> Optional[str]:
-    """The label of the entity left open by a BILUO `action` taken with `open_label` open."""
-    move, _, label = action.partition("-")
-    return label if move == "B" else (open_label if move == "I" else None)
-
-
-def _masked_softmax(xp, x, mask):
-    """Softmax of each row of `x` over its `mask`ed entries; 0 elsewhere (and for all-masked rows)."""
-    x = xp.where(mask, x, -xp.inf)
-    top = x.max(axis=1, keepdims=True)
-    e = xp.where(mask, xp.exp(x - xp.where(xp.isfinite(top), top, 0.0)), 0.0)
-    total = e.sum(axis=1, keepdims=True)
-    return e / xp.where(total > 0, total, 1.0)
+                kept_masks.append(mask)
+        return kept, labels, kept_masks
 
 
 def _upstream(nlp: Language, component: str) -> List[Tuple[str, object]]:

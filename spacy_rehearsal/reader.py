@@ -1,23 +1,29 @@
-"""`rehearsal_reader.v1`: new annotations mixed with pseudo-rehearsal examples."""
-import random
+"""`rehearsal_reader.v1`/`.v2`: new annotations mixed with pseudo-rehearsal examples.
+
+The factories check everything they can when `spacy train` resolves the
+config (files, teacher, raw text, cache) and print what was read; what they
+return is `corpus.RehearsalCorpus`. v2 respects your annotations on raw text
+(`respect_annotations`, see `taught.py`).
+"""
 from collections import Counter
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, List, Literal, Optional, Set, Tuple
+from typing import Callable, Iterable, List, Literal, Optional, Tuple
 
 from spacy.language import Language
-from spacy.tokens import Doc
 from spacy.training import Example
 
 from . import messages
+from .corpus import NAME, RehearsalCorpus
 from .errors import InputError, SettingError
-from .formats import Record, check_raw_path, iter_records_as_raw, read_annotations
-from .merge import Fill, TokenSpan, gold_token_spans, merge_entities
+from .formats import Record, check_raw_path, read_annotations
+from .merge import Fill, TokenSpan, gold_token_spans
 from .rawtext import too_long_reason
+from .taught import Taught
 from .teacher import Teacher
 from .textfiles import FileStats, describe_skips
 
-NAME = "rehearsal_reader.v1"
+NAME_V2 = "rehearsal_reader.v2"
 MISALIGNED_HINT = ', or set misaligned_spans = "skip" to skip such examples'
 
 Misaligned = Literal["error", "skip"]
@@ -39,6 +45,7 @@ def create_rehearsal_reader(
     n_process: int = 1,
     batch_size: int = 256,
     misaligned_spans: Misaligned = "error",
+    respect_annotations: bool = False,
 ) -> Callable[[Language], Iterable[Example]]:
     """Create a corpus reader that mixes new annotations with rehearsal examples.
 
@@ -72,19 +79,71 @@ def create_rehearsal_reader(
     batch_size (int): Batch size for the teacher pass.
     misaligned_spans (str): "error" (default) raises on a span that does not fall
         on token boundaries; "skip" skips its example, counted in the log.
+    respect_annotations (bool): Raw text never argues with the annotations
+        (`taught.py`): raw texts that are annotated texts are skipped, and the
+        teacher's entities of the annotated labels and raw spans repeating an
+        annotated string are missing. v1: false; v2: true.
     RETURNS (Callable[[Language], Iterable[Example]]): The corpus.
     """
+    return _create_reader(NAME, **locals())
+
+
+# Registered as "rehearsal_reader.v2" in the "spacy_readers" entry point group.
+def create_rehearsal_reader_v2(
+    path: Path,
+    teacher: str,
+    raw_path: Optional[Path] = None,
+    rehearsal_ratio: float = 1.0,
+    fill: Fill = "teacher",
+    teacher_labels: Optional[List[str]] = None,
+    max_length: int = 0,
+    limit: int = 0,
+    shuffle: bool = True,
+    seed: int = 0,
+    cache_dir: Optional[Path] = None,
+    n_process: int = 1,
+    batch_size: int = 256,
+    misaligned_spans: Misaligned = "error",
+    respect_annotations: bool = True,
+) -> Callable[[Language], Iterable[Example]]:
+    """`rehearsal_reader.v1` whose raw text never argues with your annotations (`respect_annotations = true`).
+
+    Every argument is v1's (see `create_rehearsal_reader`); only that default differs.
+    """
+    return _create_reader(NAME_V2, **locals())
+
+
+def _create_reader(
+    name: str,
+    *,
+    path: Path,
+    teacher: str,
+    raw_path: Optional[Path],
+    rehearsal_ratio: float,
+    fill: Fill,
+    teacher_labels: Optional[List[str]],
+    max_length: int,
+    limit: int,
+    shuffle: bool,
+    seed: int,
+    cache_dir: Optional[Path],
+    n_process: int,
+    batch_size: int,
+    misaligned_spans: Misaligned,
+    respect_annotations: bool,
+) -> Callable[[Language], Iterable[Example]]:
+    """The body of every version: `name` is the registered name, for messages."""
     if rehearsal_ratio < 0:
-        raise SettingError(f"{NAME}: rehearsal_ratio must be >= 0, got {rehearsal_ratio}")
-    for name, value in (("max_length", max_length), ("limit", limit)):
+        raise SettingError(f"{name}: rehearsal_ratio must be >= 0, got {rehearsal_ratio}")
+    for setting, value in (("max_length", max_length), ("limit", limit)):
         if value < 0:
-            raise SettingError(f"{NAME}: {name} must be >= 0 (0 means no {name}), got {value}")
+            raise SettingError(f"{name}: {setting} must be >= 0 (0 means no {setting}), got {value}")
     if n_process < 1 or batch_size < 1:
-        raise SettingError(f"{NAME}: n_process and batch_size must be >= 1, got {n_process} and {batch_size}")
+        raise SettingError(f"{name}: n_process and batch_size must be >= 1, got {n_process} and {batch_size}")
     if raw_path is not None:
         check_raw_path(raw_path)
     elif rehearsal_ratio > 0:
-        messages.detail(f"{NAME} {path}: no raw_path, so no rehearsal examples")
+        messages.detail(f"{name} {path}: no raw_path, so no rehearsal examples")
     records, stats = read_annotations(path)
     teacher_ = Teacher(teacher, teacher_labels, batch_size=batch_size, n_process=n_process)
     teacher_.cache(cache_dir)  # a file or a read-only directory fails now, not mid-training
@@ -97,7 +156,10 @@ def create_rehearsal_reader(
     if not examples:
         raise InputError(str(path), f"no usable annotated examples ({_summary(stats, n_read, limit)})")
     n_rehearsal = round(rehearsal_ratio * len(examples)) if raw_path is not None else 0
-    _show_counts(path, stats, n_read, limit, n_rehearsal, raw_path)
+    _show_counts(name, path, stats, n_read, limit, n_rehearsal, raw_path)
+    taught = None
+    if respect_annotations and n_rehearsal:
+        taught = Taught.from_docs((teacher_.make_doc(record), gold) for record, gold in examples)
     return RehearsalCorpus(
         examples,
         teacher_,
@@ -108,6 +170,8 @@ def create_rehearsal_reader(
         shuffle=shuffle,
         seed=seed,
         cache_dir=cache_dir,
+        taught=taught,
+        name=name,
     )
 
 
@@ -160,10 +224,11 @@ def _summary(stats: List[FileStats], n_read: int, limit: int) -> str:
 
 
 def _show_counts(
+    name: str,
     path: Path, stats: List[FileStats], n_read: int, limit: int, n_rehearsal: int, raw_path: Optional[Path]
 ) -> None:
     """One line for the corpus in `spacy train`'s output; per-file detail under --verbose."""
-    line = f"{NAME} {path}: {_summary(stats, n_read, limit)}"
+    line = f"{name} {path}: {_summary(stats, n_read, limit)}"
     if raw_path is not None:
         line += f"; {n_rehearsal} rehearsal texts drawn a call from {raw_path}"
     messages.info(line, once=True)
@@ -172,92 +237,3 @@ def _show_counts(
             messages.detail(f"  {file_stats.describe()}", once=True)
         for why, where in sorted(file_stats.first_skip.items()):
             messages.detail(f"  {why}: first at {where}", once=True)
-
-
-class RehearsalCorpus:
-    """The callable a `rehearsal_reader.v1` block resolves to.
-
-    The new examples are built once (teacher pass included) and kept. Each call
-    then draws the next `round(rehearsal_ratio * n_new)` raw texts from the
-    rehearsal stream, which continues where the previous call stopped and
-    starts again from the top when the raw text runs out.
-    """
-
-    def __init__(
-        self,
-        examples: List[Tuple[Record, List[TokenSpan]]],
-        teacher: Teacher,
-        *,
-        raw_path: Optional[Path],
-        rehearsal_ratio: float,
-        fill: str,
-        max_length: int,
-        shuffle: bool,
-        seed: int,
-        cache_dir: Optional[Path],
-    ):
-        self.examples = examples
-        self.teacher = teacher
-        self.raw_path = raw_path
-        self.rehearsal_ratio = rehearsal_ratio
-        self.fill = fill
-        self.max_length = max_length
-        self.shuffle = shuffle
-        self.cache_dir = cache_dir
-        self.covered_labels: Set[str] = {label for r, _ in examples for _, _, label in r.spans}
-        self.n_drawn = 0
-        self._rng = random.Random(seed)
-        self._new: Optional[List[Doc]] = None
-        self._raw: Optional[Iterator[Doc]] = None
-        self._vocab = None
-
-    def __call__(self, nlp: Language) -> Iterator[Example]:
-        if self._vocab is not nlp.vocab:
-            self._vocab = nlp.vocab
-            self._new = self._build_new(nlp)
-            self._raw = None
-        refs: List[Doc] = list(self._new or [])
-        n_rehearsal = round(self.rehearsal_ratio * len(refs))
-        if n_rehearsal:
-            refs.extend(self._draw_rehearsal(nlp, n_rehearsal))
-        if self.shuffle:
-            self._rng.shuffle(refs)
-        for ref in refs:
-            yield Example(nlp.make_doc(ref.text), ref)
-
-    def _build_new(self, nlp: Language) -> List[Doc]:
-        """Reference docs for the new examples, with `fill` applied.
-
-        The examples were tokenized with the teacher's tokenizer and checked
-        when the reader was created; the teacher pass keeps that tokenization.
-        """
-        raw = iter_records_as_raw(record for record, _ in self.examples)
-        if self.fill == "teacher":
-            docs = self.teacher.annotate(raw, cache_dir=self.cache_dir, vocab=nlp.vocab, desc="new examples")
-        else:  # the teacher's tokenizer alone
-            docs = (self.teacher.make_doc(item) for item in raw)
-        out: List[Doc] = []
-        n_teacher = 0
-        for (record, gold), doc in zip(self.examples, docs):
-            teacher_spans = self.teacher.spans(doc) if self.fill == "teacher" else []
-            ref = Doc(nlp.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])
-            merge_entities(
-                ref, gold, teacher_spans, fill=self.fill, covered_labels=self.covered_labels, missing=record.missing
-            )
-            n_teacher += len(ref.ents) - len(gold)
-            out.append(ref)
-        messages.detail(
-            f"{NAME}: {len(out)} new examples (labels {sorted(self.covered_labels)}), "
-            f"fill={self.fill} added {n_teacher} teacher entities"
-        )
-        return out
-
-    def _draw_rehearsal(self, nlp: Language, n: int) -> List[Doc]:
-        if self._raw is None:
-            self._raw = self.teacher.rehearsal_stream(
-                self.raw_path, cache_dir=self.cache_dir, vocab=nlp.vocab, max_length=self.max_length, owner=NAME
-            )
-        drawn = [self.teacher.silver_doc(doc, nlp.vocab) for doc in islice(self._raw, n)]
-        self.n_drawn += len(drawn)
-        messages.detail(f"{NAME}: drew {len(drawn)} rehearsal texts from {self.raw_path} ({self.n_drawn} in all)")
-        return drawn

@@ -17,7 +17,7 @@ class Route:
 
     fill: str  # the reader's fill for tokens your annotations leave unlabelled
     reader_raw: bool  # the reader mixes in teacher-annotated raw text, 1:1
-    callback: Optional[Dict[str, Any]] = None  # the callback's settings (rehearsal_callback.v1 unless named), or none
+    callback: Optional[Dict[str, Any]] = None  # the callback's settings (rehearsal_callback.v3), or none
     notes: Dict[str, str] = field(default_factory=dict)  # comments on the callback's settings
 
 
@@ -35,7 +35,7 @@ ROUTES = {
     "reader": Route("teacher", True),
     "callback": Route("outside", False, {"mode": "silver", "batch_size": 4}, SILVER_NOTE),
     "fill-callback": Route("teacher", False, {"mode": "silver", "batch_size": 4}, SILVER_NOTE),
-    "distill": Route("teacher", False, {"@callbacks": "rehearsal_callback.v2", "mode": "distill", **RECIPE}, DISTILL_NOTES),
+    "distill": Route("teacher", False, {"mode": "distill", **RECIPE}, DISTILL_NOTES),
 }
 # What `--strategy rehearsal` writes: the best one-model route measured
 REHEARSAL_ROUTE = "distill"

@@ -106,7 +106,7 @@ def generate_config(
 
 def _reader(path: str, fill: str, raw: bool, ratio: float, teacher_labels: Optional[List[str]], train: bool) -> Dict[str, Any]:
     return {
-        "@readers": "rehearsal_reader.v1",
+        "@readers": "rehearsal_reader.v2",
         "path": path,
         "teacher": "${paths.base}",
         "raw_path": "${paths.raw}" if raw else None,
@@ -121,6 +121,7 @@ def _reader(path: str, fill: str, raw: bool, ratio: float, teacher_labels: Optio
         "n_process": 1,
         "batch_size": 256,
         "misaligned_spans": "error",
+        "respect_annotations": True,
     }
 
 
@@ -205,10 +206,22 @@ def _one_model(config: Dict[str, Any], notes: Notes, base: BasePipeline, strateg
     if route.callback is None:
         return
     training["before_update"] = {
-        "@callbacks": "rehearsal_callback.v1", "teacher": "${paths.base}", "raw_path": "${paths.raw}",
-        "components": [base.ner], "cache_dir": "${paths.cache}", **route.callback,
+        "@callbacks": "rehearsal_callback.v3", "teacher": "${paths.base}", "raw_path": "${paths.raw}",
+        "annotations": "${paths.train}", "components": [base.ner], "cache_dir": "${paths.cache}", **route.callback,
+        "respect_annotations": True,
     }
+    notes[("training.before_update", "annotations")] = (
+        "Your annotations: raw text never argues with them (the labels they teach are never the teacher's to "
+        "rehearse, and strings you annotated get no target)"
+    )
     training["logger"] = {"@loggers": "rehearsal_logger.v1", "progress_bar": None}
+    if training["before_update"].get("mode") == "distill":
+        config["paths"]["taught_teacher"] = None
+        training["before_update"]["taught_teacher"] = "${paths.taught_teacher}"
+        notes[("paths", "taught_teacher")] = (
+            "Optional: a pipeline trained on the same annotations with --strategy component (its model-last): "
+            "it teaches your labels on the raw text, the base the others (two trainings; see docs/annotations.md)"
+        )
     for key, note in route.notes.items():
         notes[("training.before_update", key)] = note
 
@@ -244,9 +257,8 @@ def _component(
     notes[("training", "frozen_components")] = "The base pipeline stays exactly as it was"
     notes[("corpora.train", "fill")] = "The new component learns only the new labels: everything else is O for it"
     notes[("corpora.train", "teacher_labels")] = (
-        "[]: raw sentences are taught as O, so the component learns where the new types are not. Every "
-        "mention of a new type in the raw text is taught as O too: if yours mentions them often, set "
-        "rehearsal_ratio = 0 or use other raw text (measured in the README's benchmarks)"
+        "[]: raw sentences are taught as O, so the component learns where the new types are not; raw copies "
+        "of your annotated texts are skipped and strings you annotated are left missing (respect_annotations)"
     )
     if copy_weights:
         config["initialize"]["after_init"] = {

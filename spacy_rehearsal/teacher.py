@@ -13,7 +13,7 @@ import json
 from collections import Counter
 from itertools import islice
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import spacy
 from spacy.language import Language
@@ -29,6 +29,8 @@ from .teacher_pass import annotate_in_shards
 from .textfiles import FileStats, describe_skips
 
 SHARD_SIZE = 1000
+# How a raw text that is one of the annotated texts is counted when rehearsal skips it
+ANNOTATED_SKIP = "annotated texts (trained from your annotations)"
 ENTITY_FACTORIES = ("ner", "beam_ner", "entity_ruler", "span_ruler")
 
 _LOADED: Dict[str, Language] = {}
@@ -186,11 +188,13 @@ class Teacher:
         max_length: int = 0,
         skip: int = 0,
         owner: str = "rehearsal",
+        exclude: Optional[Callable[[Doc], bool]] = None,
     ) -> Iterator[Doc]:
         """Teacher-annotated raw texts, endlessly: file order, starting again when used up.
 
         The first `skip` texts of every pass are left out (held out by the
         callback), and so are texts longer than `max_length` tokens (if > 0),
+        texts for which `exclude` is true (your annotated texts, see `taught.py`),
         and bad lines and texts over `max_chars` (see `raw_texts`). When the
         text runs out for the 1st, 2nd, 4th, 8th, ... time, a line says how
         many texts a pass gives and what it skipped. Each pass after the first is served from the cache when
@@ -207,15 +211,17 @@ class Teacher:
                 if max_length and len(doc) > max_length:
                     skipped["longer than max_length"] += 1
                     continue
+                if exclude is not None and exclude(doc):
+                    skipped[ANNOTATED_SKIP] += 1
+                    continue
                 n_used += 1
                 yield doc
             for file_stats in stats.values():
                 skipped.update({why: n for why, n in file_stats.skipped.items() if why != "blank lines"})
             if n_used == 0:
-                why = f" (skipped {describe_skips(skipped)})" if skipped else ""
-                raise InputError(
-                    str(raw_path), f"raw text holds no texts to rehearse: the first {skip} are held out{why}"
-                )
+                why = [f"the first {skip} are held out"] if skip else []
+                why += [f"skipped {describe_skips(skipped)}"] if skipped else []
+                raise InputError(str(raw_path), f"raw text holds no texts to rehearse: {'; '.join(why) or 'none read'}")
             n_passes += 1
             if n_passes & (n_passes - 1) == 0:  # 1, 2, 4, 8, ...: a small raw file wraps often
                 left_out = f"; skipped {describe_skips(skipped)}" if skipped else ""

@@ -195,7 +195,7 @@ def test_callback_heldout_larger_than_the_raw_text(base_model, tmp_path, capsys)
 @pytest.mark.parametrize(
     "setting,value,message",
     [
-        ("rehearsal_ratio", -1, r"rehearsal_reader\.v1: rehearsal_ratio must be >= 0, got -1"),
+        ("rehearsal_ratio", -1, r"rehearsal_reader\.v2: rehearsal_ratio must be >= 0, got -1"),
         ("teacher_labels", ["PERSON", "FASHION_BRAND"], r"teacher_labels \['FASHION_BRAND'\] are not predicted by teacher"),
         ("teacher", "no_such_pipeline_xyz", r"Cannot load teacher pipeline 'no_such_pipeline_xyz'"),
     ],

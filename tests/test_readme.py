@@ -57,7 +57,7 @@ def test_quickstart_runs_as_written(shared_data, base_model, tmp_path):
     assert (clone / "corpus" / "raw" / "train.txt").exists()
     assert (clone / "training" / "model-last" / "ner").is_dir()
     text = " ".join(outputs[-1].split())
-    assert "rehearsal_reader.v1 ../shared/data/fashion_brands/fashion_brands_training.jsonl: 1235 examples" in text
+    assert "rehearsal_reader.v2 ../shared/data/fashion_brands/fashion_brands_training.jsonl: 1235 examples" in text
     assert "100 rehearsal texts drawn a call from corpus/raw/train.txt" in text
 
 

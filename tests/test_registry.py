@@ -7,15 +7,17 @@ import pytest
 from spacy.util import registry
 
 from spacy_rehearsal.augmenter import create_rehearsal_fill
-from spacy_rehearsal.callback import create_rehearsal_callback, create_rehearsal_callback_v2
+from spacy_rehearsal.callback import create_rehearsal_callback, create_rehearsal_callback_v2, create_rehearsal_callback_v3
 from spacy_rehearsal.logger import create_rehearsal_logger, create_rehearsal_logger_v2
-from spacy_rehearsal.reader import create_rehearsal_reader
+from spacy_rehearsal.reader import create_rehearsal_reader, create_rehearsal_reader_v2
 
 # (registry, name, entry point group, the function) for every name the package promises.
 REGISTERED = [
     ("readers", "rehearsal_reader.v1", "spacy_readers", create_rehearsal_reader),
+    ("readers", "rehearsal_reader.v2", "spacy_readers", create_rehearsal_reader_v2),
     ("callbacks", "rehearsal_callback.v1", "spacy_callbacks", create_rehearsal_callback),
     ("callbacks", "rehearsal_callback.v2", "spacy_callbacks", create_rehearsal_callback_v2),
+    ("callbacks", "rehearsal_callback.v3", "spacy_callbacks", create_rehearsal_callback_v3),
     ("loggers", "rehearsal_logger.v1", "spacy_loggers", create_rehearsal_logger),
     ("loggers", "rehearsal_logger.v2", "spacy_loggers", create_rehearsal_logger_v2),
     ("augmenters", "rehearsal_fill.v1", "spacy_augmenters", create_rehearsal_fill),

@@ -75,7 +75,7 @@ def test_component_refuses_a_label_the_base_predicts(sm_base):
     with pytest.raises(InputError, match=r"\['ORG'\] already predicted by 'ner'.*--strategy rehearsal"):
         generate_config(sm_base, [BRAND, "ORG"], "component")
     # A one-model strategy corrects existing types: gold is authoritative for the labels it covers
-    assert "rehearsal_reader.v1" in generate_config(sm_base, ["ORG"], "rehearsal")
+    assert "rehearsal_reader.v2" in generate_config(sm_base, ["ORG"], "rehearsal")
 
 
 @pytest.mark.parametrize("labels,match", [([], "give the labels"), ([" "], "give the labels"), (["A B"], "white space")])
@@ -195,5 +195,35 @@ def test_component_pipeline_loads_and_packages_without_the_plugin(trained, tmp_p
 def test_cli_tells_rehearsal_users_what_raw_text_to_give(base_model, tmp_path):
     out = check_ok(run_cli("rehearsal", "init-config", base_model, tmp_path / "r.cfg", "--labels", BRAND, "--strategy", "rehearsal"))
     text = " ".join(out.split())
-    assert "rarely mentions your new labels" in text and 'new_actions = "ignore"' in text
-    assert 'new_actions = "zero"' in (tmp_path / "r.cfg").read_text(encoding="utf8")
+    assert "from your own corpus" in text and "Raw copies of your annotated texts are skipped" in text
+    assert "Correcting" not in text
+    config = (tmp_path / "r.cfg").read_text(encoding="utf8")
+    assert 'new_actions = "zero"' in config and "respect_annotations = true" in config
+    corrections = check_ok(run_cli("rehearsal", "init-config", base_model, tmp_path / "c.cfg", "--labels", "PERSON,ORG",
+                                   "--strategy", "rehearsal"))
+    assert "Correcting ORG, PERSON" in " ".join(corrections.split())
+
+
+@pytest.mark.slow
+def test_consolidate_trains_the_component_then_one_ner_taught_by_both(tiny_data, base_model, tmp_path):
+    """`spacy rehearsal consolidate`: the two-teacher route in one command, two real trainings."""
+    out = tmp_path / "consolidated"
+    log = check_ok(run_cli(
+        "rehearsal", "consolidate", base_model, out, "--labels", BRAND, "--paths.train", tiny_data["train"],
+        "--paths.dev", tiny_data["dev"], "--paths.raw", tiny_data["raw"], "--paths.cache", tiny_data["out"] / "cache",
+        "--training.max_steps", 6, "--training.eval_frequency", 3, "--training.batcher.size.rate", 300,
+    ))
+    text = " ".join(log.split())
+    assert "step 1 of 2: --strategy component" in text and "step 2 of 2: --strategy rehearsal" in text
+    assert "rehearsal respects" in text
+    component = spacy.load(out / "component" / "model-last")
+    assert NEW_COMPONENT in component.pipe_names
+    config = Config().from_disk(out / "config.cfg", interpolate=False)
+    assert config["training"]["before_update"]["taught_teacher"] == "${paths.taught_teacher}"
+    saved = Config().from_disk(out / "model-last" / "config.cfg", interpolate=False)
+    assert saved["paths"]["taught_teacher"] == str(out / "component" / "model-last")
+    nlp = spacy.load(out / "model-last")
+    assert nlp.pipe_names == spacy.load(base_model).pipe_names  # one NER, as the base
+    assert BRAND in nlp.get_pipe("ner").labels
+    refused = run_cli("rehearsal", "consolidate", base_model, tmp_path / "x", "--labels", "PERSON")
+    assert refused.returncode == 1 and "already predicted" in refused.stdout and "Traceback" not in refused.stderr

@@ -33,7 +33,7 @@ BATCH_WORDS = 300
 
 def write_config(tmp: Path, name: str, overrides: Dict[str, object]) -> Path:
     config = Config().from_disk(ROOT / "configs" / "reader.cfg", overrides=overrides)
-    assert config["corpora"]["train"]["@readers"] == "rehearsal_reader.v1"
+    assert config["corpora"]["train"]["@readers"] == "rehearsal_reader.v2"
     path = tmp / f"{name}.cfg"
     config.to_disk(path)
     return path

@@ -42,11 +42,11 @@ def test_counts_are_printed_without_verbose(base_model, tmp_path, capsys):
     # One line per corpus: examples and spans read, skips by reason, rehearsal texts drawn.
     n_spans = sum(len(json.loads(line)["spans"]) for line in data["train"].read_text(encoding="utf8").splitlines())
     assert (
-        f"ℹ rehearsal_reader.v1 {train}: 20 examples, {n_spans} spans read; skipped 3 answer=reject, "
+        f"ℹ rehearsal_reader.v2 {train}: 20 examples, {n_spans} spans read; skipped 3 answer=reject, "
         f"1 {TOO_LONG}, 2 misaligned spans; 20 rehearsal texts drawn a call from {data['raw']}"
     ) in text
-    assert f"ℹ rehearsal_reader.v1 {data['dev']}: 10 examples" in text
-    assert text.count(f"rehearsal_reader.v1 {train}:") == 1  # resolved twice by spacy train, shown once
+    assert f"ℹ rehearsal_reader.v2 {data['dev']}: 10 examples" in text
+    assert text.count(f"rehearsal_reader.v2 {train}:") == 1  # resolved twice by spacy train, shown once
     # Detail only with --verbose.
     assert "first at" not in text and "Teacher annotated" not in text
     assert (tmp_path / "out" / "model-last").is_dir()
@@ -100,7 +100,7 @@ def test_raw_text_bad_past_the_first_shard_is_skipped_and_named(base_model, tmp_
     assert code == 0, output
     assert not failure_messages(output)
     text = flat(output)
-    name = f"rehearsal_{user}.v1"
+    name = "rehearsal_reader.v2" if user == "reader" else "rehearsal_callback.v1"  # configs/reader.cfg + a v1 callback
     assert f"⚠ {name}: {raw}:81: skipped, not UTF-8 text: byte 0xE8 at byte offset" in text
     assert f"⚠ {name}: {raw}:86: skipped, {TOO_LONG}" in text
     assert "Hermès" not in text and "y y y" not in text  # nothing of the user's text

@@ -75,14 +75,13 @@ def init_config_cli(
     output.write_text(text, encoding="utf8")
     msg.good(f"Wrote the {strategy} config for {base} to {output}")
     msg.text(f"Train with: {NEXT_STEP.format(output=output)}")
-    if strategy == "component" and raw_ratio > 0:
+    corrected = sorted(set(split_labels(labels) or []) & base_pipeline.labels)
+    if corrected:
+        msg.text(f"Correcting {', '.join(corrected)}: {base} already predicts them, so your annotations decide them "
+                 f"and the teacher's reading of them is never rehearsed (respect_annotations)")
+    if strategy == "component" and raw_ratio > 0 or strategy not in ("component", "fill-callback"):
         msg.text(
-            "RAW: unlabelled text like the base pipeline's training text (news for en_core_web_*) that rarely "
-            "mentions your new labels: it is taught as O for them (if it mentions them often, --raw-ratio 0)"
-        )
-    elif strategy in ("rehearsal", "distill"):
-        msg.text(
-            "RAW: unlabelled text like the base pipeline's training text (news for en_core_web_*) that rarely "
-            "mentions your new labels: the soft targets teach \"not a new label\" on it (if it mentions them "
-            "often, set [training.before_update] new_actions = \"ignore\": measured in the README)"
+            "RAW: unlabelled text, from your own corpus or like the base's training text (news for "
+            "en_core_web_*). Raw copies of your annotated texts are skipped and strings you annotated are "
+            "never taught as anything else (respect_annotations)"
         )

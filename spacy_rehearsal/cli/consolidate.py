@@ -1,0 +1,69 @@
+"""`spacy rehearsal consolidate`: the two-teacher one-model route in one command.
+
+    python -m spacy rehearsal consolidate BASE OUTPUT --labels L1,L2 --paths.train T --paths.dev D --paths.raw R
+
+Two trainings, each from the config `init-config` writes:
+1. `--strategy component` into OUTPUT/component: a NER for your labels before
+   the frozen base (it learns your labels; the base keeps its own);
+2. `--strategy rehearsal` into OUTPUT, with `paths.taught_teacher` set to the
+   first training's model-last: the base NER is updated, the base teaching the
+   kept labels on the raw text and the component's NER your labels
+   (`distill.py`, two teachers).
+OUTPUT/model-last and OUTPUT/model-best are one-model pipelines, as fast as the
+base; the configs are written to OUTPUT/component.cfg and OUTPUT/config.cfg.
+Every other option (`--paths.*`, `--training.*`) goes to both trainings.
+"""
+from pathlib import Path
+
+import typer
+from spacy.cli._util import Arg, Opt, parse_config_overrides
+from spacy.cli.train import train
+from wasabi import msg
+
+from ..base_pipeline import inspect_base
+from ..errors import InputError, TeacherError
+from ..strategies import check_config, generate_config
+from ._util import check_output_dir, fail, rehearsal_cli, split_labels
+
+STEPS = (("component", "component"), ("rehearsal", "config"))
+
+
+@rehearsal_cli.command("consolidate", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def consolidate_cli(
+    # fmt: off
+    ctx: typer.Context,
+    base: str = Arg(..., help="The pipeline to update: package name or path (it is also the teacher)"),
+    output: Path = Arg(..., help="Output directory: the one-model pipeline, and the component's under component/"),
+    labels: str = Opt(..., "--labels", "-l", help="Comma-separated labels your annotations add, e.g. FASHION_BRAND"),
+    use_gpu: int = Opt(-1, "--gpu-id", "-g", help="GPU ID or -1 for CPU"),
+    # fmt: on
+) -> None:
+    """Train your labels into BASE's own NER with two teachers: two `spacy train` runs.
+
+    First the component strategy (a NER for LABELS before the frozen BASE),
+    then BASE's NER with soft targets from BASE for its other labels and from
+    the component's NER for LABELS. The result runs at BASE's speed.
+    Options such as --paths.train, --paths.dev, --paths.raw and
+    --training.max_epochs go to both trainings.
+    """
+    overrides = parse_config_overrides(ctx.args)
+    try:
+        check_output_dir(output, "OUTPUT")
+        base_pipeline = inspect_base(base)
+        texts = {}
+        for strategy, name in STEPS:
+            texts[name] = generate_config(base_pipeline, split_labels(labels) or [], strategy)
+            check_config(texts[name])
+    except (InputError, TeacherError) as e:
+        fail(e)
+    output.mkdir(parents=True, exist_ok=True)
+    component = output / "component"
+    for (strategy, name), step in zip(STEPS, (1, 2)):
+        path = output / f"{name}.cfg"
+        path.write_text(texts[name], encoding="utf8")
+        step_overrides = dict(overrides)
+        if strategy == "rehearsal":
+            step_overrides["paths.taught_teacher"] = str(component / "model-last")
+        msg.divider(f"consolidate, step {step} of 2: --strategy {strategy} ({path})")
+        train(path, component if strategy == "component" else output, use_gpu=use_gpu, overrides=step_overrides)
+    msg.good(f"One-model pipeline: {output / 'model-last'} (the component strategy's: {component / 'model-last'})")

@@ -1,0 +1,122 @@
+"""What a `rehearsal_reader.v1`/`.v2` block resolves to: `RehearsalCorpus`, called by `spacy train`.
+
+The new examples are built on the first call (the teacher fills the old
+types in, per `fill`); every call then adds the next teacher-annotated raw
+texts, respecting the annotations where the reader says so (`taught.py`).
+"""
+import random
+from itertools import islice
+from pathlib import Path
+from typing import Iterator, List, Optional, Set, Tuple
+
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.training import Example
+
+from . import messages
+from .formats import Record, iter_records_as_raw
+from .merge import TokenSpan, merge_entities
+from .taught import Taught
+from .teacher import Teacher
+
+NAME = "rehearsal_reader.v1"
+
+
+class RehearsalCorpus:
+    """The callable a `rehearsal_reader.v1` block resolves to.
+
+    The new examples are built once (teacher pass included) and kept. Each call
+    then draws the next `round(rehearsal_ratio * n_new)` raw texts from the
+    rehearsal stream, which continues where the previous call stopped and
+    starts again from the top when the raw text runs out.
+    """
+
+    def __init__(
+        self,
+        examples: List[Tuple[Record, List[TokenSpan]]],
+        teacher: Teacher,
+        *,
+        raw_path: Optional[Path],
+        rehearsal_ratio: float,
+        fill: str,
+        max_length: int,
+        shuffle: bool,
+        seed: int,
+        cache_dir: Optional[Path],
+        taught: Optional[Taught] = None,
+        name: str = NAME,
+    ):
+        self.name = name
+        self.examples = examples
+        self.taught = taught
+        self.teacher = teacher
+        self.raw_path = raw_path
+        self.rehearsal_ratio = rehearsal_ratio
+        self.fill = fill
+        self.max_length = max_length
+        self.shuffle = shuffle
+        self.cache_dir = cache_dir
+        self.covered_labels: Set[str] = {label for r, _ in examples for _, _, label in r.spans}
+        self.n_drawn = 0
+        self._rng = random.Random(seed)
+        self._new: Optional[List[Doc]] = None
+        self._raw: Optional[Iterator[Doc]] = None
+        self._vocab = None
+
+    def __call__(self, nlp: Language) -> Iterator[Example]:
+        if self._vocab is not nlp.vocab:
+            self._vocab = nlp.vocab
+            self._new = self._build_new(nlp)
+            self._raw = None
+        refs: List[Doc] = list(self._new or [])
+        n_rehearsal = round(self.rehearsal_ratio * len(refs))
+        if n_rehearsal:
+            refs.extend(self._draw_rehearsal(nlp, n_rehearsal))
+        if self.shuffle:
+            self._rng.shuffle(refs)
+        for ref in refs:
+            yield Example(nlp.make_doc(ref.text), ref)
+
+    def _build_new(self, nlp: Language) -> List[Doc]:
+        """Reference docs for the new examples, with `fill` applied.
+
+        The examples were tokenized with the teacher's tokenizer and checked
+        when the reader was created; the teacher pass keeps that tokenization.
+        """
+        raw = iter_records_as_raw(record for record, _ in self.examples)
+        if self.fill == "teacher":
+            docs = self.teacher.annotate(raw, cache_dir=self.cache_dir, vocab=nlp.vocab, desc="new examples")
+        else:  # the teacher's tokenizer alone
+            docs = (self.teacher.make_doc(item) for item in raw)
+        out: List[Doc] = []
+        n_teacher = 0
+        for (record, gold), doc in zip(self.examples, docs):
+            teacher_spans = self.teacher.spans(doc) if self.fill == "teacher" else []
+            ref = Doc(nlp.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])
+            merge_entities(
+                ref, gold, teacher_spans, fill=self.fill, covered_labels=self.covered_labels, missing=record.missing
+            )
+            n_teacher += len(ref.ents) - len(gold)
+            out.append(ref)
+        messages.detail(
+            f"{self.name}: {len(out)} new examples (labels {sorted(self.covered_labels)}), "
+            f"fill={self.fill} added {n_teacher} teacher entities"
+        )
+        return out
+
+    def _draw_rehearsal(self, nlp: Language, n: int) -> List[Doc]:
+        taught = self.taught
+        if self._raw is None:
+            self._raw = self.teacher.rehearsal_stream(
+                self.raw_path, cache_dir=self.cache_dir, vocab=nlp.vocab, max_length=self.max_length, owner=self.name,
+                exclude=taught.is_annotated if taught is not None else None,
+            )
+        if taught is None:
+            drawn = [self.teacher.silver_doc(doc, nlp.vocab) for doc in islice(self._raw, n)]
+        else:
+            drawn = [taught.reference(doc, self.teacher.spans(doc), nlp.vocab) for doc in islice(self._raw, n)]
+            if not self.n_drawn:
+                messages.info(f"{self.name} {self.raw_path}: {taught.describe(drawn)}")
+        self.n_drawn += len(drawn)
+        messages.detail(f"{self.name}: drew {len(drawn)} rehearsal texts from {self.raw_path} ({self.n_drawn} in all)")
+        return drawn
