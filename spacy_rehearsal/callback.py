@@ -30,11 +30,12 @@ from .formats import read_annotations
 from .rawtext import check_raw_path, count_raw_texts
 from .rehearsal_state import rehearsal_state  # noqa: F401 (public here too)
 from .rehearsal_step import NAME, AnnotatedTexts, Mode, RehearsalCallback
+from .taught import taught_from_records
+from .teacher import Teacher, load_pipeline
 
 NAME_V2 = "rehearsal_callback.v2"
 NAME_V3 = "rehearsal_callback.v3"
-from .taught import taught_from_records
-from .teacher import Teacher, load_pipeline
+
 
 # Registered as "rehearsal_callback.v1" in the "spacy_callbacks" entry point group.
 def create_rehearsal_callback(

@@ -16,7 +16,7 @@ from spacy.training import Example
 from . import messages
 from .formats import Record, iter_records_as_raw
 from .merge import TokenSpan, merge_entities
-from .taught import Taught
+from .taught import Taught, rehearsal_reference
 from .teacher import Teacher
 
 NAME = "rehearsal_reader.v1"
@@ -111,12 +111,9 @@ class RehearsalCorpus:
                 self.raw_path, cache_dir=self.cache_dir, vocab=nlp.vocab, max_length=self.max_length, owner=self.name,
                 exclude=taught.is_annotated if taught is not None else None,
             )
-        if taught is None:
-            drawn = [self.teacher.silver_doc(doc, nlp.vocab) for doc in islice(self._raw, n)]
-        else:
-            drawn = [taught.reference(doc, self.teacher.spans(doc), nlp.vocab) for doc in islice(self._raw, n)]
-            if not self.n_drawn:
-                messages.info(f"{self.name} {self.raw_path}: {taught.describe(drawn)}")
+        drawn = [rehearsal_reference(self.teacher, doc, nlp.vocab, taught) for doc in islice(self._raw, n)]
+        if taught is not None and not self.n_drawn:
+            messages.info(f"{self.name} {self.raw_path}: {taught.describe(drawn)}")
         self.n_drawn += len(drawn)
         messages.detail(f"{self.name}: drew {len(drawn)} rehearsal texts from {self.raw_path} ({self.n_drawn} in all)")
         return drawn

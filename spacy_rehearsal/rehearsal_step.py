@@ -22,7 +22,7 @@ from .anchor import WeightAnchor
 from .distill import Distiller
 from .errors import SettingError
 from .rehearsal_state import _STATES, RehearsalState
-from .taught import Taught
+from .taught import Taught, rehearsal_reference
 from .teacher import Teacher
 
 NAME = "rehearsal_callback.v1"
@@ -90,10 +90,7 @@ class RehearsalCallback:
             for distiller in self._distillers:
                 state.losses[distiller.name] = state.losses.get(distiller.name, 0.0) + distiller(docs)
             return
-        if self.taught is None:
-            refs = [self.teacher.silver_doc(doc, nlp.vocab) for doc in docs]
-        else:
-            refs = [self.taught.reference(doc, self.teacher.spans(doc), nlp.vocab) for doc in docs]
+        refs = [rehearsal_reference(self.teacher, doc, nlp.vocab, self.taught) for doc in docs]
         examples = [Example(nlp.make_doc(ref.text), ref) for ref in refs]
         nlp.update(
             examples,

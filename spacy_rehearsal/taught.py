@@ -20,17 +20,21 @@ reads them) and applied to every raw text the rehearsal routes draw, with
   label) is missing too, with any teacher entity that overlaps it: raw text
   from your own corpus, which mentions what you annotated all the time, is
   never taught that it is not what you said. Mentions you never annotated are
-  not found this way; soft targets leave the taught labels' actions out there
-  (`distill.py`).
+  not found this way: there a new label still gets target 0 from soft targets
+  (`new_actions = "zero"`) and O from hard labels; a corrected label's actions
+  are left out of the soft targets everywhere (`distill.py`).
 """
 from dataclasses import dataclass, field
-from typing import Callable, Dict, FrozenSet, Iterable, List, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
 from .formats import Record
 from .merge import TokenSpan, gold_token_spans
+
+if TYPE_CHECKING:
+    from .teacher import Teacher
 
 
 @dataclass
@@ -131,3 +135,12 @@ def taught_from_records(records: Iterable[Record], make_doc: Callable[[Record], 
         if spans is not None:
             pairs.append((doc, spans))
     return Taught.from_docs(pairs)
+
+
+def rehearsal_reference(teacher: "Teacher", doc: Doc, vocab: Vocab, taught: Optional[Taught]) -> Doc:
+    """The reference a rehearsal route trains a raw text on: the teacher's silver doc, or with `taught` the
+    kept-label reference that leaves what the annotations teach missing (`Taught.reference`)."""
+    if taught is None:
+        return teacher.silver_doc(doc, vocab)
+    return taught.reference(doc, teacher.spans(doc), vocab)
+
