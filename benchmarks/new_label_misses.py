@@ -20,7 +20,7 @@ from pathlib import Path
 
 import spacy
 
-from spacy_rehearsal.formats import read_annotations
+from spacy_rehearsal.data.formats import read_annotations
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))

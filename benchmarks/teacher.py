@@ -145,8 +145,8 @@ def consume(docs) -> int:
 
 
 def bench_throughput(args, work: Path) -> Dict[str, Any]:
-    from spacy_rehearsal.formats import RawText
-    from spacy_rehearsal.teacher import Teacher
+    from spacy_rehearsal.data.formats import RawText
+    from spacy_rehearsal.teacher.teacher import Teacher
 
     texts = conll_sentences()[: args.throughput_sentences]
     items = [RawText(f"conll#{i}", t) for i, t in enumerate(texts)]
@@ -199,10 +199,10 @@ def package_versions() -> Dict[str, str]:
 
 
 def bench_dask(args, work: Path) -> Dict[str, Any]:
-    from spacy_rehearsal.dask_engine import annotate_on_dask, annotate_with_dask, dask_client
+    from spacy_rehearsal.teacher.dask_engine import annotate_on_dask, annotate_with_dask, dask_client
     from spacy_rehearsal.errors import SettingError
-    from spacy_rehearsal.formats import RawText
-    from spacy_rehearsal.teacher import SHARD_SIZE, Teacher
+    from spacy_rehearsal.data.formats import RawText
+    from spacy_rehearsal.teacher.teacher import SHARD_SIZE, Teacher
 
     sentences = conll_sentences()
     texts = sentences[: args.dask_sentences]
@@ -259,9 +259,9 @@ def stream_child(args) -> Dict[str, Any]:
     """Run in a fresh process: RSS while annotating the base file, then streaming the big one."""
     import spacy
 
-    from spacy_rehearsal.formats import iter_raw_texts
-    from spacy_rehearsal.reader import create_rehearsal_reader
-    from spacy_rehearsal.teacher import SHARD_SIZE, Teacher
+    from spacy_rehearsal.data.formats import iter_raw_texts
+    from spacy_rehearsal.training.reader import create_rehearsal_reader
+    from spacy_rehearsal.teacher.teacher import SHARD_SIZE, Teacher
 
     base_file, big_file, cache_dir = Path(args.base_file), Path(args.big_file), Path(args.cache_dir)
     sampler = PeakRSS()
@@ -343,7 +343,7 @@ def stream_child(args) -> Dict[str, Any]:
 
 
 def bench_memory(args, work: Path) -> Dict[str, Any]:
-    from spacy_rehearsal.teacher import SHARD_SIZE
+    from spacy_rehearsal.teacher.teacher import SHARD_SIZE
 
     sentences = conll_sentences()
     n_base = min(args.base_sentences, len(sentences)) // SHARD_SIZE * SHARD_SIZE

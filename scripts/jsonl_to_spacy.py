@@ -13,7 +13,7 @@ from pathlib import Path
 import spacy
 from spacy.tokens import DocBin
 
-from spacy_rehearsal.formats import InputError, doc_from_record, read_annotations
+from spacy_rehearsal.data.formats import InputError, doc_from_record, read_annotations
 
 
 def main(input_path: Path, output_path: Path, base: str) -> None:

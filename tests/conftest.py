@@ -22,7 +22,7 @@ def conll_texts(path: Path, n: int) -> "List[RawText]":
     """The first `n` sentences of a CoNLL file as raw texts, tokens joined by spaces."""
     from prepare_conll import read_conll
 
-    from spacy_rehearsal.formats import RawText
+    from spacy_rehearsal.data.formats import RawText
 
     return [RawText(f"conll#{i}", " ".join(words)) for i, (words, _) in enumerate(read_conll(path)[:n])]
 

@@ -10,12 +10,12 @@ from typing import List
 
 import pytest
 
-import spacy_rehearsal.teacher as teacher_module
-from spacy_rehearsal.cache import CACHE_FORMAT, STALE_TMP_SECONDS, ShardCache, docs_to_bytes, shard_key
-from spacy_rehearsal.formats import RawText
+import spacy_rehearsal.teacher.teacher as teacher_module
+from spacy_rehearsal.teacher.cache import CACHE_FORMAT, STALE_TMP_SECONDS, ShardCache, docs_to_bytes, shard_key
+from spacy_rehearsal.data.formats import RawText
 
 from conftest import as_tuples, conll_texts
-from spacy_rehearsal.teacher import Teacher
+from spacy_rehearsal.teacher.teacher import Teacher
 
 SHARD = 25
 N_TEXTS = 60  # two full shards and a short one

@@ -18,10 +18,10 @@ from typing import List
 
 import pytest
 
-import spacy_rehearsal.teacher as teacher_module
-from spacy_rehearsal.cache import STALE_TMP_SECONDS, shard_key
-from spacy_rehearsal.formats import RawText
-from spacy_rehearsal.teacher import Teacher
+import spacy_rehearsal.teacher.teacher as teacher_module
+from spacy_rehearsal.teacher.cache import STALE_TMP_SECONDS, shard_key
+from spacy_rehearsal.data.formats import RawText
+from spacy_rehearsal.teacher.teacher import Teacher
 
 from conftest import CONLL_TRAIN, as_tuples, conll_texts
 
@@ -38,7 +38,7 @@ SCRIPT = textwrap.dedent(
     f"""
     import json, os, sys, time
     sys.path.insert(0, {str(TESTS)!r})
-    import spacy_rehearsal.teacher as T
+    import spacy_rehearsal.teacher.teacher as T
     from conftest import CONLL_TRAIN, as_tuples, conll_texts
     mode, out, cache_dir, arg = sys.argv[1:5]
     T.SHARD_SIZE = {SHARD}

@@ -12,8 +12,8 @@ import spacy
 import typer
 
 from spacy_rehearsal.cli.evaluate import parse_label_map
-from spacy_rehearsal.formats import iter_raw_texts
-from spacy_rehearsal.teacher import Teacher
+from spacy_rehearsal.data.formats import iter_raw_texts
+from spacy_rehearsal.teacher.teacher import Teacher
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CONLL_MAP = "PERSON=PER,GPE=LOC,LOC=LOC,ORG=ORG"

@@ -9,9 +9,9 @@ import spacy
 from confection import Config
 from spacy.training.initialize import init_nlp
 
-from spacy_rehearsal.component import copy_ner_weights
-from spacy_rehearsal.base_pipeline import inspect_base
-from spacy_rehearsal.strategies import NEW_COMPONENT, generate_config
+from spacy_rehearsal.training.component import copy_ner_weights
+from spacy_rehearsal.teacher.base_pipeline import inspect_base
+from spacy_rehearsal.config.strategies import NEW_COMPONENT, generate_config
 
 from conftest import FASHION_EVAL, FASHION_TRAIN, SENTENCES
 

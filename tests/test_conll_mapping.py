@@ -11,8 +11,8 @@ from spacy.tokens import Doc  # noqa: E402
 
 from conll_mapping import correction, iob_spans, map_spans, prodigy_record  # noqa: E402
 from conftest import BASE, CONLL_TRAIN  # noqa: E402
-from spacy_rehearsal.formats import read_annotations  # noqa: E402
-from spacy_rehearsal.merge import gold_token_spans  # noqa: E402
+from spacy_rehearsal.data.formats import read_annotations  # noqa: E402
+from spacy_rehearsal.data.merge import gold_token_spans  # noqa: E402
 
 WORDS = "Peter Blackburn of the EU met German farmers in Brussels .".split()
 TAGS = ["B-PER", "I-PER", "O", "O", "B-ORG", "O", "B-MISC", "O", "O", "B-LOC", "O"]

@@ -17,9 +17,9 @@ from spacy.tokens import DocBin
 from spacy.vocab import Vocab
 
 from conftest import CONLL_TRAIN, conll_texts
-from spacy_rehearsal.dask_engine import annotate_with_dask
-from spacy_rehearsal.formats import iter_raw_texts
-from spacy_rehearsal.teacher import SHARD_SIZE, Teacher
+from spacy_rehearsal.teacher.dask_engine import annotate_with_dask
+from spacy_rehearsal.data.formats import iter_raw_texts
+from spacy_rehearsal.teacher.teacher import SHARD_SIZE, Teacher
 
 N_TEXTS = 2 * SHARD_SIZE + 250
 
@@ -126,7 +126,7 @@ def test_rerun_after_a_kill_annotates_only_the_missing_shards(base_model, raw_fi
 
 def _fail_next_save() -> None:
     """On a worker: its next `ShardCache.save` raises once, as a full disk or a lost mount would."""
-    from spacy_rehearsal import cache
+    from spacy_rehearsal.teacher import cache
 
     real = cache.ShardCache.save
     failures = []
@@ -143,7 +143,7 @@ def _fail_next_save() -> None:
 
 def _restore_save() -> int:
     """On a worker: put back the real `ShardCache.save`; RETURNS the failures it raised."""
-    from spacy_rehearsal import cache
+    from spacy_rehearsal.teacher import cache
 
     patched = cache.ShardCache.save
     cache.ShardCache.save = patched.real

@@ -7,8 +7,8 @@ import spacy
 from spacy.training import Example
 from spacy.util import fix_random_seed
 
-from spacy_rehearsal.anchor import WeightAnchor
-from spacy_rehearsal.distill import ActionMap, Distiller, open_label_after
+from spacy_rehearsal.training.anchor import WeightAnchor
+from spacy_rehearsal.training.distill import ActionMap, Distiller, open_label_after
 from spacy_rehearsal.errors import SettingError, TeacherError
 from spacy_rehearsal.scoring import score_ents
 

@@ -7,7 +7,7 @@ import pytest
 from spacy.tokens import Doc, DocBin, Span
 from spacy.vocab import Vocab
 
-from spacy_rehearsal.formats import InputError, check_raw_path, iter_raw_texts, read_annotations
+from spacy_rehearsal.data.formats import InputError, check_raw_path, iter_raw_texts, read_annotations
 
 TEXT = "I love Gucci bags"
 

@@ -9,9 +9,10 @@ from spacy.cli.init_config import init_config
 from spacy.training import Example
 from spacy.training.initialize import init_nlp
 
-from spacy_rehearsal.base_pipeline import inspect_base
+from spacy_rehearsal.teacher.base_pipeline import inspect_base
 from spacy_rehearsal.errors import InputError
-from spacy_rehearsal.strategies import NEW_COMPONENT, check_config, generate_config
+from spacy_rehearsal.config.render import check_config
+from spacy_rehearsal.config.strategies import NEW_COMPONENT, generate_config
 
 from conftest import SENTENCES
 

@@ -242,7 +242,7 @@ def test_no_traceback_from_the_real_command(base_model, tmp_path, case):
 
 def test_cache_dir_made_read_only_after_a_first_run(base_model, tmp_path, capsys, monkeypatch):
     """A cache another run filled (manifest and all), now read-only: found at resolve time, not mid-training."""
-    from spacy_rehearsal.teacher import Teacher
+    from spacy_rehearsal.teacher.teacher import Teacher
 
     data = tiny_data(tmp_path)
     shard_dir = Teacher(base_model).cache(data["cache"]).dir  # as a first run leaves it

@@ -11,7 +11,7 @@ from typing import Any, Dict, List
 import pytest
 from spacy.util import registry
 
-from spacy_rehearsal.logger import LOSS_COLUMN, RETENTION_COLUMN
+from spacy_rehearsal.training.logger import LOSS_COLUMN, RETENTION_COLUMN
 
 from train_helpers import add_callback, flat, run_train, tiny_data, write_config
 

@@ -3,7 +3,7 @@ import pytest
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from spacy_rehearsal.merge import FILL_VALUES, fill_spans, merge_entities
+from spacy_rehearsal.data.merge import FILL_VALUES, fill_spans, merge_entities
 
 WORDS = "I bought Gucci shoes in Paris with Anna Smith last Monday".split()
 #        0  1      2     3      4  5     6    7    8     9    10

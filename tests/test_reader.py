@@ -11,9 +11,9 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
 from spacy.util import registry
 
-from spacy_rehearsal.formats import InputError
-from spacy_rehearsal.reader import create_rehearsal_reader
-from spacy_rehearsal.teacher import TeacherError, load_pipeline
+from spacy_rehearsal.data.formats import InputError
+from spacy_rehearsal.training.reader import create_rehearsal_reader
+from spacy_rehearsal.teacher.teacher import TeacherError, load_pipeline
 
 BRAND = "FASHION_BRAND"
 # Texts the teacher annotates with old labels; token offsets as the teacher sees them.

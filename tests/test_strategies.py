@@ -11,8 +11,9 @@ from confection import Config
 
 from spacy_rehearsal.errors import InputError, TeacherError
 from spacy_rehearsal.scoring import score_ents
-from spacy_rehearsal.base_pipeline import inspect_base
-from spacy_rehearsal.strategies import NEW_COMPONENT, STRATEGIES, check_config, generate_config
+from spacy_rehearsal.teacher.base_pipeline import inspect_base
+from spacy_rehearsal.config.render import check_config
+from spacy_rehearsal.config.strategies import NEW_COMPONENT, STRATEGIES, generate_config
 
 from conftest import FASHION_EVAL, FASHION_TRAIN, ROOT
 

@@ -9,9 +9,9 @@ from typing import Iterable, Iterator, List
 
 import pytest
 
-import spacy_rehearsal.teacher as teacher_module
-from spacy_rehearsal.formats import RawText, iter_raw_texts
-from spacy_rehearsal.teacher import Teacher
+import spacy_rehearsal.teacher.teacher as teacher_module
+from spacy_rehearsal.data.formats import RawText, iter_raw_texts
+from spacy_rehearsal.teacher.teacher import Teacher
 
 from conftest import as_tuples, conll_texts
 
@@ -136,8 +136,8 @@ def test_killed_annotation_resumes(base_model, items, reference, small_shards, t
     script = textwrap.dedent(
         f"""
         import os, signal
-        import spacy_rehearsal.teacher as T
-        from spacy_rehearsal.formats import iter_raw_texts
+        import spacy_rehearsal.teacher.teacher as T
+        from spacy_rehearsal.data.formats import iter_raw_texts
         T.SHARD_SIZE = {SHARD}
         teacher = T.Teacher({base_model!r}, batch_size={BATCH})
         for i, doc in enumerate(teacher.annotate(iter_raw_texts({str(raw)!r}), cache_dir={str(cache_dir)!r}), 1):
@@ -203,7 +203,7 @@ def test_open_multiprocess_stream_does_not_block_exit(base_model, tmp_path):
     script = textwrap.dedent(
         f"""
         from itertools import islice
-        from spacy_rehearsal.teacher import Teacher
+        from spacy_rehearsal.teacher.teacher import Teacher
         teacher = Teacher({base_model!r}, batch_size={BATCH}, n_process=2)
         STREAM = teacher.rehearsal_stream({str(raw)!r}, cache_dir=None, vocab=teacher.nlp.vocab)
         print(len(list(islice(STREAM, 5))))

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from spacy.util import logger as spacy_logger
 
-import spacy_rehearsal.teacher as teacher_module
-from spacy_rehearsal.textfiles import HEAD_BYTES
+import spacy_rehearsal.teacher.teacher as teacher_module
+from spacy_rehearsal.data.textfiles import HEAD_BYTES
 
 from train_helpers import BRAND, add_callback, failure_messages, flat, run_train, tiny_data, write_config, write_jsonl
 

@@ -20,9 +20,10 @@ from spacy.cli._util import Arg, Opt, parse_config_overrides
 from spacy.cli.train import train
 from wasabi import msg
 
-from ..base_pipeline import inspect_base
+from ..teacher.base_pipeline import inspect_base
 from ..errors import InputError, TeacherError
-from ..strategies import check_config, generate_config
+from ..config.render import check_config
+from ..config.strategies import generate_config
 from ._util import check_output_dir, fail, rehearsal_cli, split_labels
 
 STEPS = (("component", "component"), ("rehearsal", "config"))

@@ -18,10 +18,10 @@ from tqdm import tqdm
 from wasabi import msg
 
 from ..errors import InputError, RehearsalError
-from ..formats import RawText, Record, doc_from_record, iter_raw_texts, iter_records_as_raw, read_annotations
-from ..merge import gold_token_spans
+from ..data.formats import RawText, Record, doc_from_record, iter_raw_texts, iter_records_as_raw, read_annotations
+from ..data.merge import gold_token_spans
 from ..scoring import label_counts, score_ents
-from ..teacher import Teacher
+from ..teacher.teacher import Teacher
 from ._util import check_output_file, check_positive, fail, rehearsal_cli, write_json
 from .evaluate_report import PlotError, import_pyplot, plot_results, print_results
 

@@ -14,16 +14,16 @@ import typer
 from spacy.cli._util import Arg, Opt
 from wasabi import msg
 
-from ..base_pipeline import inspect_base
+from ..teacher.base_pipeline import inspect_base
 from ..errors import InputError, TeacherError
-from ..strategies import (
+from ..config.strategies import (
     COMPONENT_COPY_WEIGHTS,
     COMPONENT_DEPTH,
     COMPONENT_RAW_RATIO,
     STRATEGIES,
-    check_config,
     generate_config,
 )
+from ..config.render import check_config
 from ._util import fail, rehearsal_cli, split_labels
 
 NEXT_STEP = "python -m spacy train {output} --paths.train TRAIN --paths.dev DEV --paths.raw RAW --output training/"

@@ -13,11 +13,11 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
 
-from . import messages
-from .formats import Record, iter_records_as_raw
-from .merge import TokenSpan, merge_entities
-from .taught import Taught, rehearsal_reference
-from .teacher import Teacher
+from .. import messages
+from ..data.formats import Record, iter_records_as_raw
+from ..data.merge import TokenSpan, merge_entities
+from ..data.taught import Taught, rehearsal_reference
+from ..teacher.teacher import Teacher
 
 NAME = "rehearsal_reader.v1"
 

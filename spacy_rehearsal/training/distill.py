@@ -54,8 +54,8 @@ from spacy.training import Example
 from thinc.api import set_dropout_rate
 
 from .actions import ActionMap, masked_softmax, entity_recognizer, open_label_after
-from .errors import SettingError
-from .taught import Taught
+from ..errors import SettingError
+from ..data.taught import Taught
 
 NewActions = Literal["ignore", "zero", "teacher_entities"]
 # The soft-target settings benchmarks/forgetting.py --dev-split chose (README: soft targets): the

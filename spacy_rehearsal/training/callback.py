@@ -23,15 +23,15 @@ from typing import Any, Callable, Dict, List, Optional
 
 from spacy.language import Language
 
-from . import messages
+from .. import messages
 from .distill import RECIPE, NewActions, entity_recognizer
-from .errors import InputError, SettingError
-from .formats import read_annotations
-from .rawtext import check_raw_path, count_raw_texts
+from ..errors import InputError, SettingError
+from ..data.formats import read_annotations
+from ..data.rawtext import check_raw_path, count_raw_texts
 from .rehearsal_state import rehearsal_state  # noqa: F401 (public here too)
 from .rehearsal_step import NAME, AnnotatedTexts, Mode, RehearsalCallback
-from .taught import taught_from_records
-from .teacher import Teacher, load_pipeline
+from ..data.taught import taught_from_records
+from ..teacher.teacher import Teacher, load_pipeline
 
 NAME_V2 = "rehearsal_callback.v2"
 NAME_V3 = "rehearsal_callback.v3"

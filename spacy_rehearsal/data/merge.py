@@ -21,7 +21,7 @@ from typing import Collection, Iterable, List, Literal, Optional, Sequence, Tupl
 
 from spacy.tokens import Doc, Span
 
-from .errors import InputError
+from ..errors import InputError
 from .formats import Record, excerpt
 
 Fill = Literal["teacher", "missing", "outside"]

@@ -7,7 +7,7 @@ from confection import Config
 from spacy.language import Language
 from spacy.util import copy_config
 
-from .errors import TeacherError
+from ..errors import TeacherError
 
 NER_FACTORIES = ("ner", "beam_ner")
 

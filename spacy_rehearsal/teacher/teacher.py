@@ -20,13 +20,13 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
-from . import messages
+from .. import messages
 from .cache import ShardCache
-from .errors import InputError, TeacherError
-from .formats import doc_from_record
-from .rawtext import RawText, iter_raw_texts
+from ..errors import InputError, TeacherError
+from ..data.formats import doc_from_record
+from ..data.rawtext import RawText, iter_raw_texts
 from .teacher_pass import annotate_in_shards
-from .textfiles import FileStats, describe_skips
+from ..data.textfiles import FileStats, describe_skips
 
 SHARD_SIZE = 1000
 # How a raw text that is one of the annotated texts is counted when rehearsal skips it

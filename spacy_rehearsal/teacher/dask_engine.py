@@ -36,8 +36,8 @@ from wasabi import msg
 
 from . import teacher as teacher_module
 from .cache import ShardCache, docs_to_bytes, iter_shards
-from .errors import SettingError, TeacherError
-from .rawtext import RawText
+from ..errors import SettingError, TeacherError
+from ..data.rawtext import RawText
 from .teacher import Teacher
 
 if TYPE_CHECKING:

@@ -16,9 +16,9 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
-from . import messages
+from .. import messages
 from .cache import ShardCache, docs_to_bytes, iter_shards
-from .rawtext import RawText
+from ..data.rawtext import RawText
 
 logger = logging.getLogger("spacy_rehearsal")
 

@@ -17,13 +17,13 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
 
-from . import messages
+from .. import messages
 from .anchor import WeightAnchor
 from .distill import Distiller
-from .errors import SettingError
+from ..errors import SettingError
 from .rehearsal_state import _STATES, RehearsalState
-from .taught import Taught, rehearsal_reference
-from .teacher import Teacher
+from ..data.taught import Taught, rehearsal_reference
+from ..teacher.teacher import Teacher
 
 NAME = "rehearsal_callback.v1"
 Mode = Literal["silver", "distill"]

@@ -13,15 +13,15 @@ from typing import Callable, Iterable, List, Literal, Optional, Tuple
 from spacy.language import Language
 from spacy.training import Example
 
-from . import messages
+from .. import messages
 from .corpus import NAME, RehearsalCorpus
-from .errors import InputError, SettingError
-from .formats import Record, check_raw_path, read_annotations
-from .merge import Fill, TokenSpan, gold_token_spans
-from .rawtext import too_long_reason
-from .taught import Taught
-from .teacher import Teacher
-from .textfiles import FileStats, describe_skips
+from ..errors import InputError, SettingError
+from ..data.formats import Record, check_raw_path, read_annotations
+from ..data.merge import Fill, TokenSpan, gold_token_spans
+from ..data.rawtext import too_long_reason
+from ..data.taught import Taught
+from ..teacher.teacher import Teacher
+from ..data.textfiles import FileStats, describe_skips
 
 NAME_V2 = "rehearsal_reader.v2"
 MISALIGNED_HINT = ', or set misaligned_spans = "skip" to skip such examples'

@@ -19,7 +19,7 @@ from typing import Callable, Dict, Iterator, List, Literal, Optional
 
 from spacy.vocab import Vocab
 
-from .errors import InputError
+from ..errors import InputError
 from .textfiles import FileStats, check_text_file, jsonl_objects, list_files, load_docbin, text_field, text_lines
 
 RAW_SUFFIXES = (".txt", ".jsonl", ".spacy")

@@ -20,7 +20,7 @@ from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from .errors import InputError
+from ..errors import InputError
 from .rawtext import RAW_SUFFIXES, RawText, check_raw_path, iter_raw_texts
 from .textfiles import FileStats, jsonl_objects, list_files, load_docbin, text_field
 

@@ -16,7 +16,7 @@ import srsly
 from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
-from .errors import InputError
+from ..errors import InputError
 
 # Byte-order marks of encodings other than UTF-8, longest first (UTF-32-LE starts like UTF-16-LE).
 _OTHER_BOMS = (

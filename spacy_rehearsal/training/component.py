@@ -22,7 +22,7 @@ from spacy.language import Language
 from thinc.api import Model
 from wasabi import msg
 
-from .base_pipeline import give_own_tok2vec
+from ..teacher.base_pipeline import give_own_tok2vec
 
 
 # Registered as "rehearsal_copy_ner.v1" in the "spacy_callbacks" entry point group.

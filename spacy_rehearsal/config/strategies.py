@@ -12,7 +12,7 @@ the old ones:
   knew. No inference cost.
 
 `generate_config` builds the config for a base pipeline and strategy as text
-with comments; `check_config` proves it by building the pipeline from it.
+with comments; `render.check_config` proves it by building the pipeline from it.
 Every strategy reads the user's annotations through `rehearsal_reader.v1`, and
 the dev corpus is filled with the teacher's entities, so `spacy train` scores
 old and new types together.
@@ -20,10 +20,11 @@ old and new types together.
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from confection import Config
-from spacy.util import copy_config, load_model_from_config
+from spacy.util import copy_config
 
-from .base_pipeline import BasePipeline
-from .errors import InputError
+from ..teacher.base_pipeline import BasePipeline
+from ..errors import InputError
+from .render import Notes, render
 from .routes import REHEARSAL_ROUTE, ROUTES
 
 STRATEGIES = ("component", "rehearsal", "reader", "callback", "fill-callback", "distill")
@@ -39,9 +40,6 @@ COMPONENT_DEPTH = 2
 COMPONENT_COPY_WEIGHTS = False
 # Component strategy: raw text taught as O for the new labels, per new example
 COMPONENT_RAW_RATIO = 1.0
-
-
-Notes = Dict[Tuple[str, str], str]
 
 
 def check_labels(labels: Sequence[str], base: BasePipeline, strategy: str) -> List[str]:
@@ -276,34 +274,3 @@ def _cnn_with_depth(tok2vec: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         if isinstance(block, dict) and isinstance(block.get("depth"), int):
             return block
     return None
-
-
-def render(config: Config, notes: Notes) -> str:
-    """Config text with each note as a comment above its key."""
-    out: List[str] = []
-    section = ""
-    for line in config.to_str(interpolate=False).splitlines():
-        if line.startswith("[") and line.endswith("]"):
-            section = line[1:-1]
-        else:
-            key = line.split(" = ", 1)[0]
-            if " = " in line and (section, key) in notes:
-                out.extend(f"# {part}" for part in _wrap(notes[(section, key)]))
-        out.append(line)
-    return "\n".join(out) + "\n"
-
-
-def _wrap(text: str, width: int = 98) -> List[str]:
-    lines: List[str] = []
-    for word in text.split():
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return lines
-
-
-def check_config(text: str) -> None:
-    """Build the pipeline a config describes (sourcing the base), as `spacy init config` does."""
-    config = Config().from_str(text, interpolate=False)
-    load_model_from_config(config, auto_fill=False, validate=True)

@@ -12,7 +12,7 @@ import numpy
 from spacy.language import Language
 from spacy.pipeline import EntityRecognizer
 
-from .errors import SettingError, TeacherError
+from ..errors import SettingError, TeacherError
 
 
 def entity_recognizer(nlp: Language, name: str, role: str) -> EntityRecognizer:

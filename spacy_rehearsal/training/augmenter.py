@@ -14,13 +14,13 @@ from typing import Callable, Dict, Iterator, List, Optional, Set
 from spacy.language import Language
 from spacy.training import Example
 
-from . import messages
-from .cache import shard_key
-from .errors import SettingError
-from .formats import RawText, iter_records_as_raw, list_files, read_annotations
-from .merge import Fill, TokenSpan, merge_entities
-from .teacher import Teacher
-from .textfiles import describe_skips
+from .. import messages
+from ..teacher.cache import shard_key
+from ..errors import SettingError
+from ..data.formats import RawText, iter_records_as_raw, list_files, read_annotations
+from ..data.merge import Fill, TokenSpan, merge_entities
+from ..teacher.teacher import Teacher
+from ..data.textfiles import describe_skips
 
 NAME = "rehearsal_fill.v1"
 

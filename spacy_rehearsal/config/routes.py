@@ -8,7 +8,7 @@ ones measured in benchmarks/forgetting.py (see the README).
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
-from .distill import RECIPE
+from ..training.distill import RECIPE
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,14 @@
+"""What runs inside `spacy train`: the registered readers, augmenter, callbacks and logger.
+
+- `reader`, `corpus`: `rehearsal_reader.v1/v2` (gold with teacher-fill, mixed with
+  teacher-annotated raw text);
+- `augmenter`: `rehearsal_fill.v1` for `spacy.Corpus.v1`;
+- `callback`, `rehearsal_step`, `rehearsal_state`: `rehearsal_callback.v1/v2/v3`
+  (silver or soft-target rehearsal in `[training.before_update]`);
+  `distill` and `actions` compute the soft targets, `anchor` the L2 pull;
+- `component`: `rehearsal_copy_ner.v1` (the component strategy's new NER
+  started from the original's weights);
+- `logger`: `rehearsal_logger.v1/v2` (rehearsal loss and agreement columns).
+Imports `spacy_rehearsal.data` and `spacy_rehearsal.teacher`, never the config
+generation or the commands.
+"""
