@@ -139,7 +139,8 @@ def test_evaluate_base_against_itself_agrees(base_model, raw_file, tmp_path):
 
 def test_evaluate_flags_forgotten_and_new_labels(base_model, forgetful_model, raw_file, tmp_path):
     plot = tmp_path / "forgetting.png"
-    result = evaluate(tmp_path, base_model, forgetful_model, raw_file, "--plot", plot)
+    # 5 texts hold far fewer base entities than the default --min-count 20: judge every label.
+    result = evaluate(tmp_path, base_model, forgetful_model, raw_file, "--plot", plot, "--min-count", 1)
     for field in ("base", "updated", "input", "n_docs", "agreement", "counts", "new_labels", "flagged"):
         assert field in result
     assert set(result["agreement"]) == {"micro", "per_label"}
@@ -159,8 +160,12 @@ def test_evaluate_flags_forgotten_and_new_labels(base_model, forgetful_model, ra
     assert plot.read_bytes()[:8] == PNG_MAGIC
 
     # The threshold decides what is flagged.
-    result = evaluate(tmp_path, base_model, forgetful_model, raw_file, "--threshold", "0")
+    result = evaluate(tmp_path, base_model, forgetful_model, raw_file, "--threshold", "0", "--min-count", 1)
     assert result["flagged"] == [] and "FORGOTTEN" not in result["_stdout"]
+    # The default --min-count 20: on so few entities nothing is flagged, and the output says why.
+    result = evaluate(tmp_path, base_model, forgetful_model, raw_file)
+    assert result["min_count"] == 20 and result["flagged"] == []
+    assert "FORGOTTEN" not in result["_stdout"] and "Not judged, under --min-count 20" in result["_stdout"]
 
 
 def test_evaluate_with_gold_and_label_map(base_model, forgetful_model, conll_prepared, tmp_path):

@@ -1,15 +1,17 @@
 """`spacy rehearsal evaluate`: measure what an updated pipeline forgot.
 
-    python -m spacy rehearsal evaluate BASE UPDATED [INPUT] [--gold GOLD]
+    python -m spacy rehearsal evaluate BASE UPDATED [INPUT] [--gold GOLD] [--html FILE]
 
 `evaluate` runs the original ("base") and the updated pipeline over the same
 texts and reports, per label, how many of the base's entities the updated
 pipeline still predicts ("agreement", base as reference), and optionally gold
 P/R/F of both. This module runs the pipelines, loads the texts and gold
-annotations and computes the figures; `evaluate_report.py` prints and plots them.
+annotations and computes the figures; `evaluate_report.py` prints and plots them,
+`evaluate_html.py` writes the `--html` page of the entities that changed.
 """
+from itertools import islice
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import typer
 from spacy.cli._util import Arg, Opt
@@ -23,9 +25,11 @@ from ..data.merge import gold_token_spans
 from ..scoring import label_counts, score_ents
 from ..teacher.teacher import Teacher
 from ._util import check_output_file, check_positive, fail, rehearsal_cli, write_json
-from .evaluate_report import PlotError, import_pyplot, plot_results, print_results
+from .evaluate_html import write_page
+from .evaluate_report import PlotError, import_pyplot, plot_results, print_results, warn_label_map
 
 RESULTS_FORMAT = 1
+MIN_COUNT = 20  # under 20 base entities, one entity moves a label's agreement by 0.05 or more
 
 
 @rehearsal_cli.command("evaluate")
@@ -39,7 +43,9 @@ def evaluate_cli(
     output: Optional[Path] = Opt(None, "--output", "-o", help="Write all figures to this JSON file"),
     plot: Optional[Path] = Opt(None, "--plot", "-p", help="Write a PNG bar chart of per-label F1 (needs matplotlib)"),
     threshold: float = Opt(0.7, "--threshold", "-t", help="Flag base labels whose agreement F falls under this"),
-    min_count: int = Opt(1, "--min-count", help="Flag only labels the base predicts at least this often in the texts (fewer: too noisy to judge)"),
+    min_count: int = Opt(MIN_COUNT, "--min-count", help="Flag only labels the base predicts at least this often in the texts: with n base entities, each one moves agreement by 1/n, 0.05 or more under 20"),
+    html: Optional[Path] = Opt(None, "--html", help="Write an HTML page of the passages where the entities differ, base and updated side by side (displaCy), grouped by kind of change"),
+    html_max: int = Opt(50, "--html-max", help="Show at most this many passages per kind of change on the --html page (0: counts only)"),
     limit: int = Opt(0, "--limit", help="Use only the first N texts (0: all)"),
     n_process: int = Opt(1, "--n-process", "-n", help="Processes for nlp.pipe"),
     batch_size: int = Opt(256, "--batch-size", "-b", help="Batch size for nlp.pipe"),
@@ -51,8 +57,9 @@ def evaluate_cli(
     pipeline's entities against the base's (base as reference), so recall is
     the share of the base's entities that survived the update. Base labels whose
     agreement F falls under --threshold (and that the base predicts at least
-    --min-count times) are flagged as FORGOTTEN; labels only
-    the updated pipeline has are shown as new.
+    --min-count times: fewer are noise) are flagged as FORGOTTEN; labels only
+    the updated pipeline has are shown as new. --html writes a page of the
+    passages where the entities differ, grouped by kind of change.
 
     With --gold, the pipelines run over the gold file's texts (with its
     tokenization for .spacy and Prodigy input), so that predictions and gold
@@ -64,18 +71,18 @@ def evaluate_cli(
     its file and line.
     """
     try:
-        check_positive(n_process=n_process, batch_size=batch_size)
+        check_positive(n_process=n_process, batch_size=batch_size, min_count=min_count)
         if not 0.0 <= threshold <= 1.0:
             raise typer.BadParameter(f"must be between 0 and 1, got {threshold}", param_hint="--threshold")
-        if limit < 0:
-            raise typer.BadParameter(f"must be >= 0, got {limit}", param_hint="--limit")
-        check_positive(min_count=min_count)
+        for name, value in (("--limit", limit), ("--html-max", html_max)):
+            if value < 0:
+                raise typer.BadParameter(f"must be >= 0, got {value}", param_hint=name)
         if plot is not None and plot.suffix.lower() != ".png":
             raise InputError(str(plot), "the plot is written as PNG: give a .png path")
-        if output is not None:
-            check_output_file(output, "--output")  # fail before the pipelines run
+        for path, option in ((output, "--output"), (plot, "--plot"), (html, "--html")):
+            if path is not None:
+                check_output_file(path, option)  # fail before the pipelines run
         if plot is not None:
-            check_output_file(plot, "--plot")
             import_pyplot()
         result = evaluate(
             base,
@@ -85,6 +92,8 @@ def evaluate_cli(
             label_map=parse_label_map(label_map) if label_map else None,
             threshold=threshold,
             min_count=min_count,
+            html=html,
+            html_max=html_max,
             limit=limit,
             n_process=n_process,
             batch_size=batch_size,
@@ -97,6 +106,9 @@ def evaluate_cli(
     if plot is not None:
         plot_results(result, plot)
         msg.good(f"Wrote {plot}")
+    if html is not None:
+        msg.info("Changed entities: " + ", ".join(f"{n} {kind}" for kind, n in result["html"]["changes"].items()))
+        msg.good(f"Wrote {html}")
 
 
 def evaluate(
@@ -107,7 +119,9 @@ def evaluate(
     gold: Optional[Path] = None,
     label_map: Optional[Dict[str, str]] = None,
     threshold: float = 0.7,
-    min_count: int = 1,
+    min_count: int = MIN_COUNT,
+    html: Optional[Path] = None,
+    html_max: int = 50,
     limit: int = 0,
     n_process: int = 1,
     batch_size: int = 256,
@@ -122,10 +136,13 @@ def evaluate(
         gold comparison only; predicted labels not in it are ignored there.
     threshold (float): Agreement F under which a base label is flagged.
     min_count (int): Flag only labels with at least this many base entities.
+    html (Optional[Path]): Write the page of changed entities here (`evaluate_html.py`).
+    html_max (int): At most this many passages per kind of change on the page.
     limit (int): Use only the first N texts. 0: all.
     n_process (int): Processes for `nlp.pipe`.
     batch_size (int): Batch size for `nlp.pipe`.
-    RETURNS (Dict[str, Any]): The figures, as written by `--output`.
+    RETURNS (Dict[str, Any]): The figures, as written by `--output`; with `html`,
+        "html" holds its path and the changed entities per kind.
     """
     if label_map is not None and gold is None:
         msg.warn("--label-map only applies to the gold comparison: it is ignored without --gold")
@@ -135,7 +152,7 @@ def evaluate(
     _check_lengths(items, min(base_teacher.max_chars, updated_teacher.max_chars))
     gold_docs = _gold_docs(records, base_teacher) if records is not None else None
     if gold_docs is not None and label_map is not None:
-        _check_label_map(label_map, base_teacher.all_labels | updated_teacher.all_labels, gold_docs)
+        warn_label_map(label_map, base_teacher.all_labels | updated_teacher.all_labels, gold_docs)
     base_docs = _run(base_teacher, items, "base")
     updated_docs = _run(updated_teacher, items, "updated")
     base_labels = sorted(base_teacher.all_labels)
@@ -171,6 +188,10 @@ def evaluate(
             "base": score_ents(base_docs, gold_docs, labels=gold_labels, pred_map=label_map),
             "updated": score_ents(updated_docs, gold_docs, labels=gold_labels, pred_map=label_map),
         }
+    if html is not None:
+        sources = [Path(item.source).name for item in items]
+        page = {"base": base, "updated": updated, "sources": sources, "max_shown": html_max}
+        result["html"] = {"path": str(html), "changes": write_page(html, base_docs, updated_docs, base_labels, **page)}
     return result
 
 
@@ -181,7 +202,7 @@ def _load_texts(
     if gold is None:
         if input_path is None:
             raise InputError("INPUT", "give the texts to evaluate on (INPUT), or --gold")
-        items = _take(iter_raw_texts(input_path), limit)
+        items = list(islice(iter_raw_texts(input_path), limit or None))
         if not items:
             raise InputError(str(input_path), "holds no texts")
         return items, None
@@ -205,18 +226,9 @@ def _check_lengths(items: Sequence[RawText], max_chars: int) -> None:
             )
 
 
-def _take(items: Iterable[RawText], limit: int) -> List[RawText]:
-    out = []
-    for item in items:
-        if limit and len(out) >= limit:
-            break
-        out.append(item)
-    return out
-
-
 def _check_same_texts(input_path: Path, gold: Path, records: Sequence[Record], limit: int) -> None:
     """Fail unless INPUT holds the gold texts, in the same order."""
-    texts = _take(iter_raw_texts(input_path), limit)
+    texts = list(islice(iter_raw_texts(input_path), limit or None))
     for item, record in zip(texts, records):
         if item.text.strip() != record.text.strip():
             raise InputError(
@@ -252,8 +264,7 @@ def _run(teacher: Teacher, items: List[RawText], desc: str) -> List[Doc]:
 
 
 def _sorted_counts(docs: Iterable[Doc]) -> Dict[str, int]:
-    counts = label_counts(docs)
-    return {label: counts[label] for label in sorted(counts)}
+    return dict(sorted(label_counts(docs).items()))
 
 
 def parse_label_map(text: str) -> Dict[str, str]:
@@ -275,14 +286,3 @@ def parse_label_map(text: str) -> Dict[str, str]:
     if not mapping:
         raise typer.BadParameter("no LABEL=GOLD_LABEL pairs given", param_hint="--label-map")
     return mapping
-
-
-def _check_label_map(mapping: Dict[str, str], model_labels: Set[str], gold_docs: List[Doc]) -> None:
-    unknown = sorted(set(mapping) - model_labels)
-    if unknown:
-        msg.warn(f"--label-map names labels neither pipeline predicts: {', '.join(unknown)}")
-    gold_labels = {e.label_ for doc in gold_docs for e in doc.ents}
-    unused = sorted(set(mapping.values()) - gold_labels)
-    if unused:
-        msg.warn(f"--label-map maps to labels the gold data does not have: {', '.join(unused)}")
-

@@ -1,13 +1,15 @@
 """What `spacy rehearsal evaluate` shows of its results: per-label tables and a PNG chart.
 
 `print_results` prints the agreement table (and the gold P/R/F table, with
-`--gold`); `plot_results` draws per-label F1 for `--plot`, with matplotlib
+`--gold`); `warn_label_map` warns about a `--label-map` that names labels
+nobody has; `plot_results` draws per-label F1 for `--plot`, with matplotlib
 (`pip install "spacy-rehearsal[plot]"`), imported only when a plot is asked for.
 Both take the result dict `evaluate.evaluate` returns.
 """
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Collection, Dict, List, Optional
 
+from spacy.tokens import Doc
 from wasabi import msg, table
 
 FORGOTTEN = "FORGOTTEN"
@@ -50,6 +52,12 @@ def print_results(result: Dict[str, Any]) -> None:
     print(table(rows, header=header, divider=True, aligns=("l", "r", "r", "r", "r", "r", "l")))
     if absent:
         msg.text(f"Not predicted by either pipeline on these texts: {', '.join(absent)}")
+    rare = [f"{label} ({counts_base[label]})" for label in sorted(counts_base) if counts_base[label] < result["min_count"]]
+    if rare:
+        msg.text(
+            f"Not judged, under --min-count {result['min_count']} base entities (with n entities each one moves "
+            f"agreement by 1/n, here {1 / result['min_count']:.2f} or more: noise): {', '.join(rare)}"
+        )
     if "gold" in result:
         _print_gold(result)
     if new_labels:
@@ -60,6 +68,17 @@ def print_results(result: Dict[str, Any]) -> None:
         )
     else:
         msg.good(f"No base label under agreement F {result['threshold']} (micro F {micro['f']:.3f})")
+
+
+def warn_label_map(mapping: Dict[str, str], model_labels: Collection[str], gold_docs: List[Doc]) -> None:
+    """Warn about `--label-map` labels neither pipeline predicts, or that the gold data lacks."""
+    unknown = sorted(set(mapping) - set(model_labels))
+    if unknown:
+        msg.warn(f"--label-map names labels neither pipeline predicts: {', '.join(unknown)}")
+    gold_labels = {e.label_ for doc in gold_docs for e in doc.ents}
+    unused = sorted(set(mapping.values()) - gold_labels)
+    if unused:
+        msg.warn(f"--label-map maps to labels the gold data does not have: {', '.join(unused)}")
 
 
 def _print_gold(result: Dict[str, Any]) -> None:
