@@ -7,7 +7,9 @@ Each RUN_DIR (e.g. `metrics/naive`) is named after its run and holds:
   on held-out text: agreement with the base pipeline per label (what was
   forgotten) and gold P/R/F on the old labels;
 - `fashion.json` (optional): the same command with the new label's gold data
-  (how well the new label was learnt).
+  (how well the new label was learnt);
+- `changes.html` (optional): the page `spacy rehearsal evaluate --html` writes
+  (the sentences where the run and the base differ); the report links to it.
 
 Writes a Markdown report with one column per run, and with `--plot` a PNG
 with per-label agreement F, gold F1 on the old labels and gold F1 on the new
@@ -15,6 +17,7 @@ labels, runs side by side (needs matplotlib).
 """
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -32,6 +35,7 @@ class Run:
         self.forgetting = _read(path / "conll.json")
         new_path = path / "fashion.json"
         self.learning: Optional[Result] = _read(new_path) if new_path.exists() else None
+        self.changes: Optional[Path] = path / "changes.html" if (path / "changes.html").exists() else None
 
 
 def _read(path: Path) -> Result:
@@ -80,8 +84,8 @@ def new_labels(runs: List[Run]) -> List[str]:
     return sorted(labels)
 
 
-def render(runs: List[Run]) -> str:
-    """The Markdown report."""
+def render(runs: List[Run], output_dir: Optional[Path] = None) -> str:
+    """The Markdown report; links to each run's `changes.html` are relative to `output_dir`."""
     first = runs[0].forgetting
     threshold = first["threshold"]
     names = [run.name for run in runs]
@@ -112,6 +116,10 @@ def render(runs: List[Run]) -> str:
         row += [_gold_f(run.learning, "updated", label) for label in labels_new]
         rows.append(row)
     out += [format_table(header, rows), ""]
+    pages = [run for run in runs if run.changes is not None]
+    if pages:
+        links = ", ".join(f"[{run.name}]({_relative(run.changes, output_dir)})" for run in pages)
+        out += [f"Sentences where the run and the base differ, side by side, by kind of change (lost, relabelled, boundary, new label, added): {links}.", ""]
 
     out += ["## Agreement F with the base pipeline, per label", ""]
     per_label = sorted({label for run in runs for label, s in run.forgetting["agreement"]["per_label"].items() if s["n_ref"] > 0})
@@ -147,6 +155,12 @@ def render(runs: List[Run]) -> str:
             rows.append(row)
         out += [format_table(["Label", "Gold entities", "base"] + names, rows), ""]
     return "\n".join(out)
+
+
+def _relative(path: Path, start: Optional[Path]) -> str:
+    if start is None:
+        return path.as_posix()
+    return Path(os.path.relpath(path.resolve(), start.resolve())).as_posix()
 
 
 def plot(runs: List[Run], path: Path) -> None:
@@ -203,7 +217,7 @@ def main(output: Path, run_dirs: List[Path], plot_path: Optional[Path] = None) -
     if len(bases) > 1 or len(inputs) > 1:
         print(f"report.py: warning: runs differ in base pipeline {sorted(bases)} or evaluation text {sorted(inputs)}")
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(render(runs), encoding="utf8")
+    output.write_text(render(runs, output.parent), encoding="utf8")
     print(f"Wrote {output}")
     if plot_path is not None:
         plot(runs, plot_path)

@@ -26,11 +26,14 @@ def run_project(project: Path, data: Path, *args: str) -> subprocess.CompletedPr
     )
 
 
+RUNS = ("naive", "component", "rehearsal")
+
+
 def test_project_yml_is_complete():
     config = srsly.read_yaml(ROOT / "project.yml")
-    names = {cmd["name"] for cmd in config["commands"]}
+    commands = {cmd["name"]: cmd for cmd in config["commands"]}
     workflow = config["workflows"]["all"]
-    assert set(workflow) <= names
+    assert set(workflow) <= set(commands)
     assert workflow[-1] == "report"
     for cmd in config["commands"]:
         assert cmd.get("deps") and cmd.get("outputs"), cmd["name"]
@@ -38,6 +41,14 @@ def test_project_yml_is_complete():
         assert len(asset["checksum"]) == 32
     for var in ("base", "data", "max_epochs", "seed", "limit", "n_raw", "n_eval"):
         assert var in config["vars"]
+    # Every run trains a config init-config wrote in the project, never a file of the repository
+    init = " ".join(commands["init-configs"]["script"])
+    for strategy in ("reader", "component", "rehearsal"):
+        assert f"training/configs/{strategy}.cfg --labels FASHION_BRAND --strategy {strategy}" in init
+    for run in RUNS:
+        (train,) = commands[f"train-{run}"]["script"]
+        assert train.startswith("python -m spacy train training/configs/"), train
+        assert f"train-{run}" in workflow and f"evaluate-{run}" in workflow
 
 
 @pytest.mark.slow
@@ -48,10 +59,12 @@ def test_project_workflow_runs_and_skips_unchanged_steps(shared_data, base_model
     assert proc.returncode == 0, log[-5000:]
 
     report = (project / "metrics" / "report.md").read_text(encoding="utf8")
-    assert "| naive |" in report and "| rehearsal |" in report and "| callback |" in report
+    assert all(f"| {run} |" in report for run in RUNS), report
     assert "FASHION_BRAND" in report and "PER" in report
     assert (project / "metrics" / "report.png").read_bytes()[:8] == PNG_MAGIC
-    for run in ("naive", "rehearsal", "callback"):
+    component = json.loads((project / "metrics" / "component" / "conll.json").read_text())
+    assert component["agreement"]["micro"]["f"] > 0.9  # the frozen original keeps its entities
+    for run in RUNS:
         assert (project / "training" / run / "model-last" / "ner").is_dir()
         conll = json.loads((project / "metrics" / run / "conll.json").read_text())
         assert conll["n_docs"] == TINY_VARS["n_eval"] and conll["gold"]["labels"] == ["LOC", "ORG", "PER"]
@@ -69,3 +82,7 @@ def test_project_workflow_runs_and_skips_unchanged_steps(shared_data, base_model
     assert proc.returncode == 0, log[-5000:]
     assert "Running command" not in log
     assert log.count("nothing changed") == len(srsly.read_yaml(project / "project.yml")["workflows"]["all"])
+
+    # The one-model run's displaCy page of the sentences where it and the base differ, linked from the report
+    assert "<html" in (project / "metrics" / "rehearsal" / "changes.html").read_text(encoding="utf8").lower()
+    assert "(rehearsal/changes.html)" in report
