@@ -306,6 +306,8 @@ def train(name: str, seed: int, epochs: int, paths: Dict[str, Path], work: Path,
     component = work / "runs" / f"component-seed{seed}" / "model-last"
     overrides = {key: str(component) if value == "@component" else value for key, value in overrides.items()}
     config = apply_overrides(load_source(source), overrides)
+    if "labels" in config["corpora"]["train"]:  # init-config's --labels: this data set's new label
+        config["corpora"]["train"]["labels"] = [NEW_LABEL]
     # Record the new label's dev P/R/F at every evaluation (learning curves), keeping the run's own logger
     config["training"]["logger"] = {
         "@loggers": "benchmark_curve_logger.v1", "path": str(out / "curve.jsonl"),
