@@ -3,4 +3,5 @@
 The registered functions are found through entry points (see pyproject.toml);
 importing this package registers nothing by itself.
 """
-__version__ = "0.1.0"
+# The one place the version is set: pyproject.toml reads it (dynamic version), see CHANGELOG.md
+__version__ = "0.2.0"

@@ -8,7 +8,7 @@ errors, instead of printing a traceback and starting to train. For code that
 calls the functions directly they are ordinary `ValueError`s whose `str()` is
 the one line.
 """
-from typing import Optional
+from typing import Callable, Optional, Tuple, Type
 
 from confection import ConfigValidationError
 
@@ -29,7 +29,7 @@ class RehearsalError(ConfigValidationError):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
 
-    def __reduce__(self):  # type: ignore[override]
+    def __reduce__(self) -> Tuple[Callable, tuple, dict]:
         # Pickled (from a worker process) by its attributes: the constructors differ.
         return (_new_error, (type(self),), self.__dict__)
 
@@ -74,6 +74,6 @@ class SettingError(RehearsalError):
     """A config setting or command option with a value that cannot work."""
 
 
-def _new_error(cls: type) -> RehearsalError:
+def _new_error(cls: Type[RehearsalError]) -> RehearsalError:
     """An empty error of `cls`, for unpickling; its attributes are set from the pickle."""
     return cls.__new__(cls)

@@ -7,12 +7,14 @@ from typing import Dict
 
 import pytest
 import spacy
+from confection import ConfigValidationError
 from spacy.tokens import Doc, DocBin, Span
 from spacy.training import Example
 from spacy.util import load_config, registry
 from thinc.api import Config
 
 from spacy_rehearsal.data.formats import InputError, read_annotations
+from spacy_rehearsal.errors import SettingError
 from spacy_rehearsal.scoring import score_ents
 from spacy_rehearsal.teacher.teacher import TeacherError
 
@@ -130,7 +132,7 @@ def test_fill_keeps_teacher_entities_in_domain(trained, heldout):
 @pytest.mark.slow
 def test_logger_prints_rehearsal_columns(trained):
     header = trained["callback"].stdout
-    assert "LOSS REHEA" in header and "RETENTION" in header
+    assert "LOSS REHEARSE" in header and "RETENTION" in header and "REHEA..." not in header
     assert "LOSS REHEA" not in trained["naive"].stdout
 
 
@@ -170,6 +172,15 @@ def test_callback_rejects_empty_raw_file(base_model, tmp_path):
 def test_callback_rejects_missing_raw_file(base_model, tmp_path):
     with pytest.raises(InputError, match=r"nope\.txt: raw text file or directory not found"):
         _resolve_callback(raw_path=str(tmp_path / "nope.txt"))
+
+
+def test_v3_raw_path_not_set_is_one_line(base_model, tmp_path):
+    config = Config({"cb": {"@callbacks": "rehearsal_callback.v3", "teacher": base_model, "raw_path": None, "annotations": None}})
+    with pytest.raises(SettingError, match=r"^rehearsal_callback\.v3: raw_path is not set: the callback rehearses on raw text, e\.g\. --paths\.raw FILE$"):
+        registry.resolve(config)
+    with pytest.raises(ConfigValidationError) as v1:  # v1 as it was: confection's error for a missing raw_path
+        _resolve_callback(raw_path=None)
+    assert not isinstance(v1.value, SettingError)
 
 
 def test_callback_rejects_teacher_without_ner(tmp_path):

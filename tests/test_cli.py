@@ -2,6 +2,7 @@
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -72,6 +73,29 @@ def test_help_lists_commands():
     proc = run_cli("--help")
     check_ok(proc)
     assert "annotate" in proc.stdout and "evaluate" in proc.stdout
+
+
+COMMANDS = ("init-config", "annotate", "evaluate", "consolidate")
+INTERNAL_NAME = re.compile(r"\b[a-z_]+\.[A-Z][A-Z_]{2,}\b")  # module.CONSTANT, e.g. routes.REHEARSAL_ROUTE
+
+
+def test_help_names_every_command_and_no_internal_names():
+    from spacy.cli._util import app
+    from typer.testing import CliRunner
+
+    import spacy_rehearsal.cli  # noqa: F401 (adds the commands to spaCy's app)
+
+    def help_text(*args: str) -> str:
+        result = CliRunner().invoke(app, ["rehearsal", *args, "--help"], terminal_width=400, max_content_width=400)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    description = help_text().split("Options:")[0]
+    assert all(command in description for command in COMMANDS), description
+    for command in COMMANDS:
+        text = help_text(command)
+        assert not INTERNAL_NAME.search(text), f"{command}: {INTERNAL_NAME.search(text).group()}"
+    assert "rehearsal_reader.v1" not in help_text("init-config")  # it writes rehearsal_reader.v2
 
 
 def test_annotate_writes_the_cache_the_teacher_reads(base_model, raw_file, tmp_path, caplog):

@@ -198,6 +198,11 @@ def test_callback_heldout_larger_than_the_raw_text(base_model, tmp_path, capsys)
         ("rehearsal_ratio", -1, r"rehearsal_reader\.v2: rehearsal_ratio must be >= 0, got -1"),
         ("teacher_labels", ["PERSON", "FASHION_BRAND"], r"teacher_labels \['FASHION_BRAND'\] are not predicted by teacher"),
         ("teacher", "no_such_pipeline_xyz", r"Cannot load teacher pipeline 'no_such_pipeline_xyz'"),
+        # init-config's --labels with a typo: the annotations hold another label
+        ("labels", ["FASHON_BRAND"], names(r"train\.jsonl", r"labels = \['FASHON_BRAND'\] \(init-config --labels\) but the "
+                                            r"annotations hold \['FASHION_BRAND'\]: run init-config again with --labels FASHION_BRAND")),
+        ("labels", ["FASHION_BRAND", "SHOE"], names(r"train\.jsonl", r"labels = \['FASHION_BRAND', 'SHOE'\] \(init-config --labels\) "
+                                                     r"but the annotations hold \['FASHION_BRAND'\]")),
     ],
 )
 def test_bad_settings_stop_before_training(base_model, tmp_path, capsys, setting, value, message):
@@ -205,6 +210,35 @@ def test_bad_settings_stop_before_training(base_model, tmp_path, capsys, setting
     config = write_config(tmp_path, base_model, edit=lambda c: c["corpora"]["train"].update({setting: value}))
     code, output = run_train(config, tmp_path / "out", capsys, **data)
     check_stopped_before_training(code, output, tmp_path / "out", message)
+
+
+@pytest.mark.parametrize(
+    "source,unset,message",
+    [
+        ("reader.cfg", ["train"], r"paths\.train is not set: give your annotations with --paths\.train FILE$"),
+        ("reader.cfg", ["dev"], r"paths\.dev is not set: give held-out annotations with --paths\.dev FILE$"),
+        ("reader.cfg", ["train", "dev"], r"paths\.train and paths\.dev are not set: give your annotations and held-out "
+                                         r"annotations with --paths\.train FILE --paths\.dev FILE$"),
+        # The callback strategies rehearse on raw text; the reader's runs without it (no rehearsal)
+        ("rehearsal.cfg", ["raw"], r"paths\.raw is not set: give raw text \(this config rehearses on it\) with --paths\.raw FILE$"),
+    ],
+)
+def test_unset_paths_stop_before_training_naming_the_setting(base_model, tmp_path, capsys, source, unset, message):
+    """init-config's configs check [paths] (rehearsal_check_paths.v1) before spaCy builds the pipeline."""
+    data = tiny_data(tmp_path)
+    config = write_config(tmp_path, base_model, source=source)
+    code, output = run_train(config, tmp_path / "out", capsys, **{**data, **{name: None for name in unset}})
+    check_stopped_before_training(code, output, tmp_path / "out", message)
+
+
+def test_base_that_does_not_exist_stops_before_spacy_sources_it(base_model, tmp_path, capsys):
+    data = tiny_data(tmp_path)
+    config = write_config(tmp_path, base_model)
+    missing = tmp_path / "no_base"
+    code, output = run_train(config, tmp_path / "out", capsys, **data, base=missing)
+    expected = (rf"Cannot load base pipeline '{re.escape(str(missing))}': \[E050\] Can't find model .* \(paths\.base: give an "
+                r"installed pipeline or a pipeline directory with --paths\.base NAME_OR_PATH\)$")
+    check_stopped_before_training(code, output, tmp_path / "out", expected)
 
 
 def test_bom_and_crlf_jsonl_is_accepted(base_model, tmp_path, capsys):
@@ -237,6 +271,29 @@ def test_no_traceback_from_the_real_command(base_model, tmp_path, case):
     assert "Traceback" not in output
     (failure,) = failure_messages(output)
     assert re.match(rf"✘ {names(location, message)}", failure), failure
+    assert not (tmp_path / "out" / "model-last").exists()
+
+
+def test_first_run_slips_with_the_real_commands(base_model, tmp_path):
+    """A new user's slips, as they type them: each stops with one line and no traceback."""
+    data = tiny_data(tmp_path)
+    config = tmp_path / "config.cfg"
+    cli = [sys.executable, "-m", "spacy"]
+    env = dict(os.environ, ANSI_COLORS_DISABLED="1")
+    init = [*cli, "rehearsal", "init-config", base_model, str(config), "--labels", "FASHON_BRAND", "--strategy", "component"]
+    subprocess.run(init, capture_output=True, text=True, env=env, timeout=300, check=True)
+    train = [*cli, "train", str(config), "--output", str(tmp_path / "out"), "--paths.train", str(data["train"]),
+             "--paths.dev", str(data["dev"]), "--paths.raw", str(data["raw"]), "--training.max_epochs", "1"]
+    for extra, expected in (
+        (["--paths.base", str(tmp_path / "no_base")], rf"✘ Cannot load base pipeline '{re.escape(str(tmp_path))}/no_base': \[E050\]"),
+        ([], rf"✘ {re.escape(str(data['train']))}: labels = \['FASHON_BRAND'\] \(init-config --labels\) but the annotations "
+             r"hold \['FASHION_BRAND'\]"),
+    ):
+        proc = subprocess.run(train + extra, capture_output=True, text=True, env=env, timeout=300)
+        output = proc.stdout + proc.stderr
+        assert proc.returncode == 1 and "Traceback" not in output, output
+        (failure,) = failure_messages(output)
+        assert re.match(expected, failure), failure
     assert not (tmp_path / "out" / "model-last").exists()
 
 

@@ -1,6 +1,7 @@
 """`rehearsal_reader.v1`: config validation at resolve time, fill policies, rehearsal sampling, counts."""
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -12,6 +13,7 @@ from spacy.tokens import Doc, DocBin, Span
 from spacy.util import registry
 
 from spacy_rehearsal.data.formats import InputError
+from spacy_rehearsal.errors import SettingError
 from spacy_rehearsal.training.reader import create_rehearsal_reader
 from spacy_rehearsal.teacher.teacher import TeacherError, load_pipeline
 
@@ -215,6 +217,48 @@ def test_config_every_example_skipped(base_model, new_path):
         resolve(path=new_path, teacher=base_model, max_length=3)
 
 
+def resolve_v2(**args):
+    block = {"@readers": "rehearsal_reader.v2", **{k: str(v) if isinstance(v, Path) else v for k, v in args.items()}}
+    return registry.resolve(Config({"corpora": {"train": block}}))["corpora"]["train"]
+
+
+def test_v2_labels_must_be_what_the_annotations_hold(base_model, tmp_path, new_path):
+    """init-config writes its --labels into the train reader: a typo, or a label too many or too few, stops at resolve time."""
+    assert resolve_v2(path=new_path, teacher=base_model, labels=[BRAND])
+    typo = (rf"^{re.escape(str(new_path))}: labels = \['FASHON_BRAND'\] \(init-config --labels\) but the annotations "
+            rf"hold \['FASHION_BRAND'\]: run init-config again with --labels FASHION_BRAND, or set the reader's labels")
+    with pytest.raises(InputError, match=typo):
+        resolve_v2(path=new_path, teacher=base_model, labels=["FASHON_BRAND"])
+    with pytest.raises(InputError, match=r"labels = \['FASHION_BRAND', 'SHOE'\] .* hold \['FASHION_BRAND'\]"):
+        resolve_v2(path=new_path, teacher=base_model, labels=[BRAND, "SHOE"])
+    # Corrections (labels the base predicts) are named like new ones: exactly what the annotations hold
+    corrections = write_jsonl(tmp_path / "corrections.jsonl", [
+        {"text": "Tim Cook met Angela Merkel.", "spans": [(0, 8, "PERSON"), (13, 26, "PERSON")]},
+        {"text": "Apple is big.", "spans": [(0, 5, "ORG")]},
+    ])
+    assert resolve_v2(path=corrections, teacher=base_model, labels=["PERSON", "ORG"])
+    with pytest.raises(InputError, match=r"labels = \['PERSON'\] .* hold \['ORG', 'PERSON'\]: run init-config again with --labels ORG,PERSON"):
+        resolve_v2(path=corrections, teacher=base_model, labels=["PERSON"])
+    with pytest.raises(InputError, match=r"but the first 1 usable examples \(limit\) hold \['PERSON'\]"):
+        resolve_v2(path=corrections, teacher=base_model, labels=["PERSON", "ORG"], limit=1)
+    no_spans = write_jsonl(tmp_path / "none.jsonl", [{"text": "Nothing to see here.", "spans": []}])
+    with pytest.raises(InputError, match=r"but the annotations hold no spans"):
+        resolve_v2(path=no_spans, teacher=base_model, labels=[BRAND])
+    # No labels (v2's default) and v1, which has no such argument: no check, as before
+    assert resolve_v2(path=corrections, teacher=base_model)
+    assert resolve(path=corrections, teacher=base_model)
+    with pytest.raises(ConfigValidationError, match=r"unexpected argument: 'labels'"):
+        resolve(path=corrections, teacher=base_model, labels=["PERSON"])
+
+
+def test_v2_path_not_set_is_one_line(base_model):
+    with pytest.raises(SettingError, match=r"^rehearsal_reader\.v2: path is not set: give the annotations, e\.g\. with --paths\.train FILE"):
+        resolve_v2(path=None, teacher=base_model)
+    with pytest.raises(ConfigValidationError) as v1:  # v1 as it was: confection's error for a missing path
+        resolve(path=None, teacher=base_model)
+    assert not isinstance(v1.value, SettingError)
+
+
 # --- Fill policies -----------------------------------------------------------------------------------
 
 
@@ -391,7 +435,8 @@ def test_answers_skipped_and_everything_counted_in_the_log(base_model, tmp_path,
     path = write_jsonl(tmp_path / "new.jsonl", records)
     with caplog.at_level(logging.INFO, logger=LOGGER):
         corpus = create_rehearsal_reader(path, base_model)
-    assert f"rehearsal_reader.v1 {path}: 4 examples, 3 spans read; skipped 1 answer=ignore, 1 answer=reject" in caplog.text
+    assert (f"rehearsal_reader.v1 {path}: 4 examples, 3 spans read; skipped 1 answer=ignore (first at {path}:5), "
+            f"1 answer=reject (first at {path}:4)") in caplog.text
     assert len(list(corpus(nlp))) == 4
 
 

@@ -38,10 +38,11 @@ def tiny_data(tmp: Path) -> Dict[str, Path]:
 
 
 def write_config(
-    tmp: Path, base_model: str, *, edit: Optional[Callable[[Any], None]] = None, name: str = "config.cfg"
+    tmp: Path, base_model: str, *, edit: Optional[Callable[[Any], None]] = None, name: str = "config.cfg",
+    source: str = "reader.cfg",
 ) -> Path:
-    """configs/reader.cfg for one short epoch, optionally edited (e.g. a callback added)."""
-    config = load_config(ROOT / "configs" / "reader.cfg", interpolate=False)
+    """A config of configs/ (reader.cfg) for one short epoch, optionally edited (e.g. a callback added)."""
+    config = load_config(ROOT / "configs" / source, interpolate=False)
     config["paths"]["base"] = base_model
     config["training"]["max_epochs"] = 1
     config["training"]["eval_frequency"] = 1000

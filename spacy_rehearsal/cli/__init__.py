@@ -23,7 +23,9 @@ One module per command, as in spaCy's own `spacy/cli/`:
 Nothing else in `spacy_rehearsal` imports this package.
 """
 # The command modules: importing one registers its command. Add new ones here.
-from . import annotate  # noqa: F401
-from . import consolidate  # noqa: F401
-from . import evaluate  # noqa: F401
-from . import init_config  # noqa: F401
+from . import (
+    annotate,  # noqa: F401
+    consolidate,  # noqa: F401
+    evaluate,  # noqa: F401
+    init_config,  # noqa: F401
+)

@@ -15,7 +15,11 @@ from ..errors import InputError
 
 rehearsal_cli = typer.Typer(
     name="rehearsal",
-    help="Pseudo-rehearsal tools: pre-annotate raw text with the teacher, and measure what an updated pipeline forgot.",
+    help=(
+        "Teach a pretrained pipeline new entity types without forgetting: init-config writes the training config "
+        "for spacy train, consolidate trains your labels into the base's own NER, annotate pre-annotates raw text "
+        "with the teacher, and evaluate measures what an updated pipeline forgot."
+    ),
     no_args_is_help=True,
 )
 app.add_typer(rehearsal_cli)

@@ -18,9 +18,9 @@ from spacy.cli._util import Arg, Opt
 from tqdm import tqdm
 from wasabi import msg, table
 
-from ..teacher.dask_engine import annotate_on_dask, require_dask
-from ..errors import InputError, RehearsalError
 from ..data.rawtext import iter_raw_texts
+from ..errors import InputError, RehearsalError
+from ..teacher.dask_engine import annotate_on_dask, require_dask
 from ..teacher.teacher import Teacher
 from ._util import check_output_dir, check_positive, fail, rehearsal_cli, split_labels, write_json
 

@@ -20,10 +20,10 @@ from spacy.cli._util import Arg, Opt, parse_config_overrides
 from spacy.cli.train import train
 from wasabi import msg
 
-from ..teacher.base_pipeline import inspect_base
-from ..errors import InputError, TeacherError
 from ..config.render import check_config
 from ..config.strategies import generate_config
+from ..errors import InputError, TeacherError
+from ..teacher.base_pipeline import inspect_base
 from ._util import check_output_dir, fail, rehearsal_cli, split_labels
 
 STEPS = (("component", "component"), ("rehearsal", "config"))

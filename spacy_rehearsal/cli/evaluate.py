@@ -19,9 +19,9 @@ from spacy.tokens import Doc, Span
 from tqdm import tqdm
 from wasabi import msg
 
-from ..errors import InputError, RehearsalError
 from ..data.formats import RawText, Record, doc_from_record, iter_raw_texts, iter_records_as_raw, read_annotations
 from ..data.merge import gold_token_spans
+from ..errors import InputError, RehearsalError
 from ..scoring import label_counts, score_ents
 from ..teacher.teacher import Teacher
 from ._util import check_output_file, check_positive, fail, rehearsal_cli, write_json

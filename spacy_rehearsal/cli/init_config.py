@@ -10,12 +10,10 @@ with no other override.
 from pathlib import Path
 from typing import Optional
 
-import typer
 from spacy.cli._util import Arg, Opt
 from wasabi import msg
 
-from ..teacher.base_pipeline import inspect_base
-from ..errors import InputError, TeacherError
+from ..config.render import check_config
 from ..config.strategies import (
     COMPONENT_COPY_WEIGHTS,
     COMPONENT_DEPTH,
@@ -23,7 +21,8 @@ from ..config.strategies import (
     STRATEGIES,
     generate_config,
 )
-from ..config.render import check_config
+from ..errors import InputError, TeacherError
+from ..teacher.base_pipeline import inspect_base
 from ._util import fail, rehearsal_cli, split_labels
 
 NEXT_STEP = "python -m spacy train {output} --paths.train TRAIN --paths.dev DEV --paths.raw RAW --output training/"
@@ -46,10 +45,10 @@ def init_config_cli(
 
     Strategies: "component" keeps BASE exactly as it is and adds a NER for the
     new labels before its NER (best retention, costs inference time);
-    "rehearsal" updates BASE's NER with the best measured one-model recipe
-    (routes.REHEARSAL_ROUTE); "reader", "callback", "fill-callback" and
-    "distill" are the plugin's one-model routes by name. Every strategy reads
-    annotations with rehearsal_reader.v1.
+    "rehearsal" updates BASE's NER with the best measured one-model recipe;
+    "reader", "callback", "fill-callback" and "distill" are the one-model
+    recipes by name. Train the config with spacy train, giving --paths.train,
+    --paths.dev and --paths.raw.
     """
     try:
         if str(output) != "-" and output.exists() and not force:

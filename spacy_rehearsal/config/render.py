@@ -36,4 +36,7 @@ def _wrap(text: str, width: int = 98) -> List[str]:
 def check_config(text: str) -> None:
     """Build the pipeline a config describes (sourcing the base), as `spacy init config` does."""
     config = Config().from_str(text, interpolate=False)
+    hook = config["nlp"].get("after_pipeline_creation")
+    if isinstance(hook, dict) and hook.get("@callbacks") == "rehearsal_check_paths.v1":
+        config["nlp"]["after_pipeline_creation"] = None  # it checks the paths spacy train is given: none yet
     load_model_from_config(config, auto_fill=False, validate=True)

@@ -3,7 +3,7 @@
 Each route says how `rehearsal_reader.v1` reads your annotations (teacher-fill
 or not, teacher-annotated raw text mixed in or not) and what the rehearsal
 callback does in `[training.before_update]`, if anything. The settings are the
-ones measured in benchmarks/forgetting.py (see the README).
+ones measured in benchmarks/forgetting.py (docs/benchmarks.md).
 """
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
@@ -26,7 +26,7 @@ SILVER_NOTE = {
     "benchmarks/forgetting.py, 4 costs the new label the least",
 }
 DISTILL_NOTES = {
-    "mode": "Soft targets: the teacher NER's action probabilities on raw text (README: soft targets)",
+    "mode": "Soft targets: the teacher NER's action probabilities on raw text (docs/how-it-works.md: soft targets)",
     "new_actions": "ignore: raw text never argues about your new labels; zero: it teaches \"not the new "
     "type\" wherever the teacher has a say (keeps more of the old types, finds fewer new ones)",
 }

@@ -13,17 +13,18 @@ the old ones:
 
 `generate_config` builds the config for a base pipeline and strategy as text
 with comments; `render.check_config` proves it by building the pipeline from it.
-Every strategy reads the user's annotations through `rehearsal_reader.v1`, and
-the dev corpus is filled with the teacher's entities, so `spacy train` scores
-old and new types together.
+Every strategy reads the user's annotations through `rehearsal_reader.v2`
+(whose `labels` must be what they hold), the dev corpus is filled with the
+teacher's entities, so `spacy train` scores old and new types together, and
+`rehearsal_check_paths.v1` checks the paths before spaCy loads the base.
 """
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from confection import Config
 from spacy.util import copy_config
 
-from ..teacher.base_pipeline import BasePipeline
 from ..errors import InputError
+from ..teacher.base_pipeline import BasePipeline
 from .render import Notes, render
 from .routes import REHEARSAL_ROUTE, ROUTES
 
@@ -32,7 +33,7 @@ STRATEGIES = ("component", "rehearsal", "reader", "callback", "fill-callback", "
 # added one after another) gets "ner_new2", "ner_new3", ... (see `new_component_name`)
 NEW_COMPONENT = "ner_new"
 # Component strategy defaults, chosen on a dev split of the fashion-brands training data
-# (benchmarks/forgetting.py --dev-split, 4 seeds, 30 epochs; see the README): the new NER
+# (benchmarks/forgetting.py --dev-split, 4 seeds, 30 epochs; docs/benchmarks.md): the new NER
 # has at most 2 CNN layers (the base NER in en_core_web_sm has 4; 2 runs at 0.86x the base
 # pipeline's speed instead of 0.72x) and starts from random weights, which learned the new
 # type better than a copy of the base NER's.
@@ -40,6 +41,13 @@ COMPONENT_DEPTH = 2
 COMPONENT_COPY_WEIGHTS = False
 # Component strategy: raw text taught as O for the new labels, per new example
 COMPONENT_RAW_RATIO = 1.0
+# What rehearsal_check_paths.v1 warns of when the component strategy runs without raw text: the
+# dev-split pilot (benchmarks/results/component_pilot_devsplit.json, "component no raw"; README)
+COMPONENT_NO_RAW_COST = (
+    "the new NER learns from raw text where the new types are not; without it, agreement with the base on "
+    "its other types fell from 0.990 to 0.898 (PERSON recall 0.32) in the project's benchmark"
+)
+CHECK_PATHS = "rehearsal_check_paths.v1"
 
 
 def check_labels(labels: Sequence[str], base: BasePipeline, strategy: str) -> List[str]:
@@ -97,8 +105,21 @@ def generate_config(
     config, notes = _common(base, labels, strategy)
     if strategy == "component":
         _component(config, notes, base, labels, component_depth, copy_weights, raw_ratio)
+        no_raw = ("warn", COMPONENT_NO_RAW_COST) if raw_ratio > 0 else ("ignore", "")
     else:
         _one_model(config, notes, base, strategy)
+        no_raw = ("error", "") if config["training"]["before_update"] is not None else ("ignore", "")
+    config["corpora"]["train"]["labels"] = labels
+    notes[("corpora.train", "labels")] = "Your --labels: the annotations must hold exactly these (checked when training starts)"
+    if config["nlp"].get("after_pipeline_creation") is None:  # a base's own hook stays
+        config["nlp"]["after_pipeline_creation"] = {
+            "@callbacks": CHECK_PATHS, **{key: f"${{paths.{key}}}" for key in ("base", "train", "dev", "raw")},
+            "no_raw": no_raw[0], "no_raw_cost": no_raw[1],
+        }
+        notes[("nlp.after_pipeline_creation", "@callbacks")] = (
+            "Checks the paths before spaCy loads the base (paths.train and paths.dev set, paths.base loadable; "
+            "no_raw: what a run without paths.raw gets), then leaves the trained pipeline's config"
+        )
     return render(Config(config), notes)
 
 

@@ -15,7 +15,7 @@ importable from here too.
 """
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
@@ -223,7 +223,7 @@ def _records_from_docbin(path: Path, stats: FileStats, vocab: Vocab) -> Iterator
         yield Record(where, doc.text, spans, words, spaces, missing)
 
 
-def doc_from_record(vocab: Vocab, record: "Record | RawText", make_doc) -> Doc:
+def doc_from_record(vocab: Vocab, record: "Record | RawText", make_doc: Callable[[str], Doc]) -> Doc:
     """A Doc with the record's own tokenization, or `make_doc(text)` if none."""
     if record.words is not None:
         return Doc(vocab, words=record.words, spaces=record.spaces)

@@ -74,7 +74,7 @@ def iter_raw_texts(
         if stats is not None:
             stats[file] = file_stats
 
-        def skip(where: str, why: str, problem: str) -> None:
+        def skip(where: str, why: str, problem: str, file_stats: FileStats = file_stats) -> None:  # bound now: this file's counts
             if on_error == "raise":
                 raise InputError(where, problem)
             file_stats.skip(why, where)

@@ -25,7 +25,7 @@ reads them) and applied to every raw text the rehearsal routes draw, with
   are left out of the soft targets everywhere (`distill.py`).
 """
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Protocol, Sequence, Set, Tuple
 
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
@@ -33,8 +33,13 @@ from spacy.vocab import Vocab
 from .formats import Record
 from .merge import TokenSpan, gold_token_spans
 
-if TYPE_CHECKING:
-    from .teacher import Teacher
+
+class TeacherLike(Protocol):
+    """What `rehearsal_reference` needs of a `teacher.teacher.Teacher` (a later stage, so not imported here)."""
+
+    def spans(self, doc: Doc) -> List[Tuple[int, int, str]]: ...
+
+    def silver_doc(self, doc: Doc, vocab: Vocab) -> Doc: ...
 
 
 @dataclass
@@ -137,7 +142,7 @@ def taught_from_records(records: Iterable[Record], make_doc: Callable[[Record], 
     return Taught.from_docs(pairs)
 
 
-def rehearsal_reference(teacher: "Teacher", doc: Doc, vocab: Vocab, taught: Optional[Taught]) -> Doc:
+def rehearsal_reference(teacher: TeacherLike, doc: Doc, vocab: Vocab, taught: Optional[Taught]) -> Doc:
     """The reference a rehearsal route trains a raw text on: the teacher's silver doc, or with `taught` the
     kept-label reference that leaves what the annotations teach missing (`Taught.reference`)."""
     if taught is None:

@@ -1,10 +1,11 @@
 """The base pipeline, as the config generation of `strategies.py` needs to know it."""
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set, cast
 
 import spacy
 from confection import Config
 from spacy.language import Language
+from spacy.pipeline import EntityRecognizer
 from spacy.util import copy_config
 
 from ..errors import TeacherError
@@ -68,7 +69,7 @@ def inspect_base(base: str) -> BasePipeline:
         ner=ner,
         ner_model=copy_config(config["components"][ner]["model"]),
         listens_to=listens_to,
-        labels={label for name in ners for label in nlp.get_pipe(name).labels},
+        labels={label for name in ners for label in cast(EntityRecognizer, nlp.get_pipe(name)).labels},
         ners=ners,
         only_listener=listens_to is not None and not getattr(nlp.get_pipe(listens_to), "listening_components", []),
     )

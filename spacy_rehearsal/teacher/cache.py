@@ -34,8 +34,8 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
-from ..errors import InputError
 from ..data.rawtext import RawText
+from ..errors import InputError
 
 logger = logging.getLogger("spacy_rehearsal")
 

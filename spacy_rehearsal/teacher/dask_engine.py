@@ -34,10 +34,10 @@ from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Tupl
 from tqdm import tqdm
 from wasabi import msg
 
+from ..data.rawtext import RawText
+from ..errors import SettingError, TeacherError
 from . import teacher as teacher_module
 from .cache import ShardCache, docs_to_bytes, iter_shards
-from ..errors import SettingError, TeacherError
-from ..data.rawtext import RawText
 from .teacher import Teacher
 
 if TYPE_CHECKING:
@@ -206,7 +206,8 @@ def annotate_with_dask(
 
     if progress:
         threads = client.nthreads()
-        msg.info(f"Dask scheduler {client.scheduler.address}: {len(threads)} workers, {sum(threads.values())} threads")
+        address = client.scheduler.address if client.scheduler is not None else "(not connected)"
+        msg.info(f"Dask scheduler {address}: {len(threads)} workers, {sum(threads.values())} threads")
     fill()
     bar = tqdm(total=total, desc="Annotating", unit="texts", disable=not progress)
     try:

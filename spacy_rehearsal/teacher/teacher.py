@@ -21,12 +21,12 @@ from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
 from .. import messages
-from .cache import ShardCache
-from ..errors import InputError, TeacherError
-from ..data.formats import doc_from_record
+from ..data.formats import Record, doc_from_record
 from ..data.rawtext import RawText, iter_raw_texts
-from .teacher_pass import annotate_in_shards
 from ..data.textfiles import FileStats, describe_skips
+from ..errors import InputError, TeacherError
+from .cache import ShardCache
+from .teacher_pass import annotate_in_shards
 
 SHARD_SIZE = 1000
 # How a raw text that is one of the annotated texts is counted when rehearsal skips it
@@ -189,6 +189,7 @@ class Teacher:
         skip: int = 0,
         owner: str = "rehearsal",
         exclude: Optional[Callable[[Doc], bool]] = None,
+        quiet: Optional[Callable[[], bool]] = None,
     ) -> Iterator[Doc]:
         """Teacher-annotated raw texts, endlessly: file order, starting again when used up.
 
@@ -200,6 +201,8 @@ class Teacher:
         many texts a pass gives and what it skipped. Each pass after the first is served from the cache when
         `cache_dir` is set.
         owner (str): The registered function drawing the texts, for messages.
+        quiet (Optional[Callable[[], bool]]): True while the wrap-around line is
+            not to be printed (the reader: while spacy train initializes).
         """
         n_passes = 0
         while True:
@@ -223,14 +226,14 @@ class Teacher:
                 why += [f"skipped {describe_skips(skipped)}"] if skipped else []
                 raise InputError(str(raw_path), f"raw text holds no texts to rehearse: {'; '.join(why) or 'none read'}")
             n_passes += 1
-            if n_passes & (n_passes - 1) == 0:  # 1, 2, 4, 8, ...: a small raw file wraps often
+            if n_passes & (n_passes - 1) == 0 and not (quiet and quiet()):  # 1, 2, 4, 8, ...: a small raw file wraps often
                 left_out = f"; skipped {describe_skips(skipped)}" if skipped else ""
                 messages.info(
                     f"{owner}: rehearsal text {raw_path} used up after {n_used} texts{left_out}: "
                     f"starting again from the top (wrap-around {n_passes})"
                 )
 
-    def make_doc(self, item: RawText) -> Doc:
+    def make_doc(self, item: "RawText | Record") -> Doc:
         """The teacher's Doc for an input: its given tokenization, or the teacher's."""
         return doc_from_record(self.nlp.vocab, item, self.nlp.make_doc)
 

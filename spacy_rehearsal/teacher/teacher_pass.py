@@ -17,8 +17,8 @@ from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
 from .. import messages
-from .cache import ShardCache, docs_to_bytes, iter_shards
 from ..data.rawtext import RawText
+from .cache import ShardCache, docs_to_bytes, iter_shards
 
 logger = logging.getLogger("spacy_rehearsal")
 

@@ -6,11 +6,12 @@ labels (or holds them in another order) is matched to each teacher by action
 name ("B-ORG"), never by index. It also says which actions are the teacher's
 to target (not those of the labels your annotations teach) and which are new.
 """
-from typing import Dict, FrozenSet, List, Optional, Sequence
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence
 
 import numpy
 from spacy.language import Language
 from spacy.pipeline import EntityRecognizer
+from thinc.types import Floats2d
 
 from ..errors import SettingError, TeacherError
 
@@ -21,10 +22,10 @@ def entity_recognizer(nlp: Language, name: str, role: str) -> EntityRecognizer:
     RAISES (SettingError | TeacherError): There is none; the message names the pipeline.
     """
     if name in nlp.pipe_names and isinstance(nlp.get_pipe(name), EntityRecognizer):
-        return nlp.get_pipe(name)  # type: ignore[return-value]
+        return nlp.get_pipe(name)
     ners = [n for n, proc in nlp.pipeline if isinstance(proc, EntityRecognizer)]
     if role == "teacher" and len(ners) == 1:
-        return nlp.get_pipe(ners[0])  # type: ignore[return-value]
+        return nlp.get_pipe(ners[0])
     found = f"transition-based NER components: {ners}" if ners else "no transition-based NER"
     error = TeacherError if role == "teacher" else SettingError
     raise error(
@@ -110,7 +111,7 @@ def open_label_after(action: str, open_label: Optional[str]) -> Optional[str]:
     return label if move == "B" else (open_label if move == "I" else None)
 
 
-def masked_softmax(xp, x, mask):
+def masked_softmax(xp: Any, x: Any, mask: Any) -> Floats2d:  # xp: numpy or cupy; x: scores (n, m); mask: booleans (n, m)
     """Softmax of each row of `x` over its `mask`ed entries; 0 elsewhere (and for all-masked rows)."""
     x = xp.where(mask, x, -xp.inf)
     top = x.max(axis=1, keepdims=True)

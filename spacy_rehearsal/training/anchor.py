@@ -16,6 +16,7 @@ spirit of L2-SP / EWC with a uniform importance.
 from typing import Dict, Iterator, List, Tuple
 
 from thinc.api import Model
+from thinc.types import FloatsXd
 
 
 class WeightAnchor:
@@ -29,7 +30,7 @@ class WeightAnchor:
         self.strength = strength
         self.models = models
         # Keyed by position in the walk, not node id: resizing the output replaces its node
-        self.start: Dict[Tuple[int, int, str], object] = {
+        self.start: Dict[Tuple[int, int, str], FloatsXd] = {
             key: node.ops.xp.array(node.get_param(name), copy=True) for key, node, name in self._params()
         }
 

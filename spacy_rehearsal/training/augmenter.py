@@ -15,12 +15,12 @@ from spacy.language import Language
 from spacy.training import Example
 
 from .. import messages
-from ..teacher.cache import shard_key
-from ..errors import SettingError
 from ..data.formats import RawText, iter_records_as_raw, list_files, read_annotations
 from ..data.merge import Fill, TokenSpan, merge_entities
-from ..teacher.teacher import Teacher
 from ..data.textfiles import describe_skips
+from ..errors import SettingError
+from ..teacher.cache import shard_key
+from ..teacher.teacher import Teacher
 
 NAME = "rehearsal_fill.v1"
 
@@ -126,7 +126,7 @@ class RehearsalFill:
         if self.fill == "teacher":
             items = list(iter_records_as_raw(records))
             for item, doc in zip(items, self.teacher.annotate(items, cache_dir=self.cache_dir, desc="corpus examples")):
-                self._teacher_spans[shard_key([item])] = self.teacher.spans(doc)  # type: ignore[arg-type]
+                self._teacher_spans[shard_key([item])] = self.teacher.spans(doc)
         messages.detail(
             f"{NAME}: {len(records)} examples in {self.path}, covered labels {sorted(self.covered_labels)}, fill={self.fill}"
         )

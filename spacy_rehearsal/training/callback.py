@@ -24,14 +24,14 @@ from typing import Any, Callable, Dict, List, Optional
 from spacy.language import Language
 
 from .. import messages
-from .distill import RECIPE, NewActions, entity_recognizer
-from ..errors import InputError, SettingError
 from ..data.formats import read_annotations
 from ..data.rawtext import check_raw_path, count_raw_texts
+from ..data.taught import taught_from_records
+from ..errors import InputError, SettingError
+from ..teacher.teacher import Teacher, load_pipeline
+from .distill import RECIPE, NewActions, entity_recognizer
 from .rehearsal_state import rehearsal_state  # noqa: F401 (public here too)
 from .rehearsal_step import NAME, AnnotatedTexts, Mode, RehearsalCallback
-from ..data.taught import taught_from_records
-from ..teacher.teacher import Teacher, load_pipeline
 
 NAME_V2 = "rehearsal_callback.v2"
 NAME_V3 = "rehearsal_callback.v3"
@@ -41,7 +41,7 @@ NAME_V3 = "rehearsal_callback.v3"
 def create_rehearsal_callback(
     teacher: str,
     raw_path: Path,
-    components: List[str] = ["ner"],
+    components: List[str] = ["ner"],  # noqa: B006 (confection writes it into the config; never mutated)
     batch_size: int = 32,
     every_n_steps: int = 1,
     mode: Mode = "silver",
@@ -114,7 +114,7 @@ def create_rehearsal_callback(
 def create_rehearsal_callback_v2(
     teacher: str,
     raw_path: Path,
-    components: List[str] = ["ner"],
+    components: List[str] = ["ner"],  # noqa: B006 (confection writes it into the config; never mutated)
     batch_size: int = RECIPE["batch_size"],  # type: ignore[assignment]
     every_n_steps: int = 1,
     mode: Mode = "distill",
@@ -145,9 +145,9 @@ def create_rehearsal_callback_v2(
 # Registered as "rehearsal_callback.v3" in the "spacy_callbacks" entry point group.
 def create_rehearsal_callback_v3(
     teacher: str,
-    raw_path: Path,
+    raw_path: Optional[Path],
     annotations: Optional[Path],
-    components: List[str] = ["ner"],
+    components: List[str] = ["ner"],  # noqa: B006 (confection writes it into the config; never mutated)
     batch_size: int = RECIPE["batch_size"],  # type: ignore[assignment]
     every_n_steps: int = 1,
     mode: Mode = "distill",
@@ -167,6 +167,8 @@ def create_rehearsal_callback_v3(
 ) -> Callable[[Language, Dict[str, Any]], None]:
     """`rehearsal_callback.v2` whose raw text never argues with your annotations.
 
+    raw_path (Optional[Path]): As v1's; None (an unset `${paths.raw}`)
+        stops with one line saying so.
     annotations (Optional[Path]): Your training annotations, usually
         ${paths.train} (required while respect_annotations is true).
     Every other argument is v1's (see `create_rehearsal_callback`); v3 turns
@@ -179,7 +181,7 @@ def _create_callback(
     registered: str,
     *,
     teacher: str,
-    raw_path: Path,
+    raw_path: Optional[Path],
     components: List[str],
     batch_size: int,
     every_n_steps: int,
@@ -203,13 +205,15 @@ def _create_callback(
     for name, value, low in (("batch_size", batch_size, 1), ("every_n_steps", every_n_steps, 1), ("heldout_size", heldout_size, 0)):
         if value < low:
             raise SettingError(f"{registered}: {name} must be >= {low}, got {value}")
-    for name, value in (("temperature", temperature), ("weight", weight)):
-        if not value > 0:
-            raise SettingError(f"{registered}: {name} must be > 0, got {value}")
+    for name, number in (("temperature", temperature), ("weight", weight)):
+        if not number > 0:
+            raise SettingError(f"{registered}: {name} must be > 0, got {number}")
     if l2_pull < 0:
         raise SettingError(f"{registered}: l2_pull must be >= 0, got {l2_pull}")
     if not components:
         raise SettingError(f"{registered}: components is empty: name the components to rehearse, e.g. [\"ner\"]")
+    if raw_path is None:
+        raise SettingError(f"{registered}: raw_path is not set: the callback rehearses on raw text, e.g. --paths.raw FILE")
     check_raw_path(raw_path)
     n_texts = count_raw_texts(raw_path, heldout_size + 1)
     if n_texts <= heldout_size:

@@ -15,11 +15,12 @@ the actions the two share by name (O). The new labels' output rows start at
 zero. It runs at training time only: the saved pipeline holds plain weights
 and loads without the plugin.
 """
-from typing import Callable, Tuple
+from typing import Callable, Tuple, cast
 
 import spacy
 from spacy.language import Language
 from thinc.api import Model
+from thinc.types import FloatsXd
 from wasabi import msg
 
 from ..teacher.base_pipeline import give_own_tok2vec
@@ -76,7 +77,7 @@ def _copy_matching(src: Model, dst: Model) -> Tuple[int, int]:
         if not dst.has_param(name):
             continue
         if src.name == dst.name and src.has_param(name) and src.get_param(name).shape == dst.get_param(name).shape:
-            dst.set_param(name, dst.ops.asarray(src.get_param(name)).copy())
+            dst.set_param(name, cast(FloatsXd, dst.ops.asarray(src.get_param(name)).copy()))
             copied += 1
         else:
             kept += 1

@@ -12,12 +12,15 @@ from typing import Iterator, List, Optional, Set, Tuple
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
+from spacy.vocab import Vocab
 
 from .. import messages
 from ..data.formats import Record, iter_records_as_raw
 from ..data.merge import TokenSpan, merge_entities
 from ..data.taught import Taught, rehearsal_reference
 from ..teacher.teacher import Teacher
+from . import phase
+from .steps import eval_frequency_hint
 
 NAME = "rehearsal_reader.v1"
 
@@ -29,6 +32,12 @@ class RehearsalCorpus:
     then draws the next `round(rehearsal_ratio * n_new)` raw texts from the
     rehearsal stream, which continues where the previous call stopped and
     starts again from the top when the raw text runs out.
+
+    `spacy train` calls the train reader for `nlp.initialize` before it trains:
+    lines about the raw text drawn then (what respecting the annotations left
+    out, a wrap-around) are not printed, as they say nothing about training.
+    On the first call that reads training data, a run too short to be scored
+    after step 0 gets a hint (`steps.py`).
     """
 
     def __init__(
@@ -58,10 +67,12 @@ class RehearsalCorpus:
         self.cache_dir = cache_dir
         self.covered_labels: Set[str] = {label for r, _ in examples for _, _, label in r.spans}
         self.n_drawn = 0
+        self._described = False  # the line on what respecting the annotations left out is printed
+        self._hinted = False
         self._rng = random.Random(seed)
         self._new: Optional[List[Doc]] = None
         self._raw: Optional[Iterator[Doc]] = None
-        self._vocab = None
+        self._vocab: Optional[Vocab] = None
 
     def __call__(self, nlp: Language) -> Iterator[Example]:
         if self._vocab is not nlp.vocab:
@@ -70,8 +81,14 @@ class RehearsalCorpus:
             self._raw = None
         refs: List[Doc] = list(self._new or [])
         n_rehearsal = round(self.rehearsal_ratio * len(refs))
+        quiet = phase.initializing()
         if n_rehearsal:
-            refs.extend(self._draw_rehearsal(nlp, n_rehearsal))
+            refs.extend(self._draw_rehearsal(nlp, n_rehearsal, quiet))
+        if not self._hinted and not quiet and phase.reading_training_data():
+            self._hinted = True
+            hint = eval_frequency_hint(nlp, refs)
+            if hint:
+                messages.info(f"{self.name}: {hint}", once=True)
         if self.shuffle:
             self._rng.shuffle(refs)
         for ref in refs:
@@ -104,15 +121,18 @@ class RehearsalCorpus:
         )
         return out
 
-    def _draw_rehearsal(self, nlp: Language, n: int) -> List[Doc]:
+    def _draw_rehearsal(self, nlp: Language, n: int, quiet: bool = False) -> List[Doc]:
         taught = self.taught
+        if self.raw_path is None:  # a reader without raw text draws none
+            return []
         if self._raw is None:
             self._raw = self.teacher.rehearsal_stream(
                 self.raw_path, cache_dir=self.cache_dir, vocab=nlp.vocab, max_length=self.max_length, owner=self.name,
-                exclude=taught.is_annotated if taught is not None else None,
+                exclude=taught.is_annotated if taught is not None else None, quiet=phase.initializing,
             )
         drawn = [rehearsal_reference(self.teacher, doc, nlp.vocab, taught) for doc in islice(self._raw, n)]
-        if taught is not None and not self.n_drawn:
+        if taught is not None and not self._described and not quiet:
+            self._described = True
             messages.info(f"{self.name} {self.raw_path}: {taught.describe(drawn)}")
         self.n_drawn += len(drawn)
         messages.detail(f"{self.name}: drew {len(drawn)} rehearsal texts from {self.raw_path} ({self.n_drawn} in all)")

@@ -45,20 +45,21 @@ actions (O included) is scaled into the remaining 1 - m. On news that NER says
 "no brand" where the original says PERSON, so the new type is not argued
 away; in your own corpus it says "brand" where the original reads an old type.
 """
-from typing import Dict, FrozenSet, List, Literal, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, FrozenSet, List, Literal, Optional, Sequence, Set, Tuple
 
 import numpy
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
 from thinc.api import set_dropout_rate
+from thinc.types import Floats2d
 
-from .actions import ActionMap, masked_softmax, entity_recognizer, open_label_after
-from ..errors import SettingError
 from ..data.taught import Taught
+from ..errors import SettingError
+from .actions import ActionMap, entity_recognizer, masked_softmax, open_label_after
 
 NewActions = Literal["ignore", "zero", "teacher_entities"]
-# The soft-target settings benchmarks/forgetting.py --dev-split chose (README: soft targets): the
+# The soft-target settings benchmarks/forgetting.py --dev-split chose (docs/how-it-works.md: soft targets): the
 # defaults of rehearsal_callback.v2 and of the configs `init-config` writes
 RECIPE: Dict[str, object] = {"batch_size": 16, "temperature": 1.0, "weight": 1.0, "new_actions": "zero", "l2_pull": 0.0}
 
@@ -168,8 +169,13 @@ class Distiller:
         return loss
 
     def soft_target_gradient(
-        self, scores, teacher_scores, valid: numpy.ndarray, masked: Optional[numpy.ndarray] = None, second_scores=None
-    ) -> Tuple[object, float]:
+        self,
+        scores: Floats2d,
+        teacher_scores: Floats2d,
+        valid: numpy.ndarray,
+        masked: Optional[numpy.ndarray] = None,
+        second_scores: Optional[Floats2d] = None,
+    ) -> Tuple[Floats2d, float]:
         """d(loss)/d(student scores) for one step's states, and the loss (model's ops, CPU or GPU).
 
         masked (Optional[numpy.ndarray]): Boolean per state: its next token repeats
@@ -215,9 +221,9 @@ class Distiller:
         return self.taught.labels if self.taught is not None else frozenset()
 
     def _action_map(self) -> ActionMap:
-        return ActionMap(self.student, self.teacher, self._taught_labels, self.second[1] if self.second else None)  # type: ignore[arg-type]
+        return ActionMap(self.student, self.teacher, self._taught_labels, self.second[1] if self.second else None)
 
-    def _second_tutor(self, words):
+    def _second_tutor(self, words: List[Tuple[List[str], List[bool]]]) -> Any:  # spaCy's (untyped) step model
         """The taught-label teacher's step model for the texts, or None."""
         if self.second is None:
             return None
@@ -233,7 +239,9 @@ class Distiller:
             return set()
         return self.taught.masked_tokens(doc, [(e.start, e.end, e.label_) for e in doc.ents])
 
-    def _follow(self, states, open_labels, masks, scores, valid: numpy.ndarray):
+    def _follow(
+        self, states: List, open_labels: List[Optional[str]], masks: List[Set[int]], scores: Floats2d, valid: numpy.ndarray
+    ) -> Tuple[List, List[Optional[str]], List[Set[int]]]:
         """Apply the student's best valid action to each state; drop finished ones."""
         best = numpy.where(valid, self.student.model.ops.to_numpy(scores), -numpy.inf).argmax(axis=1)
         kept, labels, kept_masks = [], [], []
@@ -248,6 +256,6 @@ class Distiller:
         return kept, labels, kept_masks
 
 
-def _upstream(nlp: Language, component: str) -> List[Tuple[str, object]]:
+def _upstream(nlp: Language, component: str) -> List[Tuple[str, Any]]:  # Any: a TrainablePipe, typed as a callable
     """The components `component` listens to (a shared tok2vec or transformer), in pipeline order."""
     return [(n, proc) for n, proc in nlp.pipeline if component in getattr(proc, "listening_components", [])]

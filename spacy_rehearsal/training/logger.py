@@ -18,9 +18,9 @@ score that picks model-best), so loggers that make a column or a JSONL field
 per component and per score weight (the console logger) show both.
 """
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 from typing import IO, Any, Callable, Dict, Optional, Tuple, Union
-from pathlib import Path
 
 from spacy.language import Language
 from spacy.util import registry
@@ -29,6 +29,10 @@ from .rehearsal_state import rehearsal_state
 
 LOSS_COLUMN = "rehearsal"
 RETENTION_COLUMN = "retention"
+# The loss's name in the console tables the plugin makes (v1, v2's default): spaCy's console
+# logger names a loss column "Loss " + the name and cuts names over 13 characters ("Loss
+# rehearsal" showed as "LOSS REHEA..."). The info dict and the output_file JSONL keep LOSS_COLUMN.
+CONSOLE_LOSS = "rehearse"
 
 LogStep = Callable[[Optional[Dict[str, Any]]], None]
 Finalize = Callable[[], None]
@@ -45,13 +49,13 @@ class _LossColumn:
 class _PipelineView:
     """The pipeline being trained as the wrapped logger sees it.
 
-    Its `pipeline` has the "rehearsal" loss entry and its config the
+    Its `pipeline` has the loss entry (named `loss`) and its config the
     "retention" score weight; everything else is the pipeline's own.
     """
 
-    def __init__(self, nlp: Language):
+    def __init__(self, nlp: Language, loss: str = LOSS_COLUMN):
         self._nlp = nlp
-        self.pipeline = [*nlp.pipeline, (LOSS_COLUMN, _LossColumn())]
+        self.pipeline = [*nlp.pipeline, (loss, _LossColumn())]
         config = nlp.config.copy()
         config["training"]["score_weights"] = {**config["training"]["score_weights"], RETENTION_COLUMN: 0.0}
         self.config = config
@@ -83,6 +87,30 @@ def _with_rehearsal(nlp: Language) -> Callable[[LogStep], LogStep]:
     return wrap
 
 
+def _as_console_loss(log_step: LogStep) -> LogStep:
+    """A console table's `log_step`: the rehearsal loss under CONSOLE_LOSS, the name its column is made from."""
+
+    def log_console_step(info: Optional[Dict[str, Any]]) -> None:
+        if info is not None:
+            losses = {k: v for k, v in info["losses"].items() if k != LOSS_COLUMN}
+            info = {**info, "losses": {**losses, CONSOLE_LOSS: info["losses"][LOSS_COLUMN]}}
+        log_step(info)
+
+    return log_console_step
+
+
+def _both(first: Tuple[LogStep, Finalize], second: Tuple[LogStep, Finalize]) -> Tuple[LogStep, Finalize]:
+    def log_step(info: Optional[Dict[str, Any]]) -> None:
+        first[0](info)
+        second[0](info)
+
+    def finalize() -> None:
+        first[1]()
+        second[1]()
+
+    return log_step, finalize
+
+
 # Registered as "rehearsal_logger.v1" in the "spacy_loggers" entry point group.
 def create_rehearsal_logger(
     progress_bar: Optional[str] = None,
@@ -92,8 +120,9 @@ def create_rehearsal_logger(
     """Create a logger that adds the rehearsal loss and retention to `spacy.ConsoleLogger.v3`.
 
     Columns added to the console table (and the `output_file` JSONL):
-    "Loss rehearsal": the loss of `rehearsal_callback.v1`'s updates since the
-    last evaluation, reported apart from the components' own losses;
+    "Loss rehearse" (the JSONL's "rehearsal"): the loss of
+    `rehearsal_callback.v1`'s updates since the last evaluation, reported
+    apart from the components' own losses;
     "retention": at each evaluation, agreement F (x100) of the pipeline being
     trained with the teacher on the callback's held-out raw texts. Retention
     uses the current weights, not the optimizer's averages that the dev score
@@ -101,15 +130,26 @@ def create_rehearsal_logger(
 
     progress_bar, console_output, output_file: As for spacy.ConsoleLogger.v3.
     """
-    console = registry.loggers.get("spacy.ConsoleLogger.v3")(
-        progress_bar=progress_bar, console_output=console_output, output_file=output_file
-    )
+    # Two of spaCy's console loggers: the table (its loss column CONSOLE_LOSS, so that its name
+    # fits) and, with output_file, the JSONL writer (the loss under LOSS_COLUMN, as it always was)
+    make_console = registry.loggers.get("spacy.ConsoleLogger.v3")
+    table = make_console(progress_bar=progress_bar, console_output=console_output, output_file=None)
+    jsonl = make_console(progress_bar=None, console_output=False, output_file=output_file) if output_file else None
 
-    def setup_printer(nlp: Language, stdout: IO = None, stderr: IO = None):  # type: ignore[assignment]
+    def setup_printer(
+        nlp: Language, stdout: Optional[IO] = None, stderr: Optional[IO] = None
+    ) -> Tuple[Callable[[Optional[Dict[str, Any]]], None], Callable[[], None]]:
         training = dict(nlp.config["training"])
         training["score_weights"] = {**training["score_weights"], RETENTION_COLUMN: 0.0}
-        view = SimpleNamespace(pipeline=[*nlp.pipeline, (LOSS_COLUMN, _LossColumn())], config={"training": training})
-        log_step, finalize = console(view, stdout or sys.stdout, stderr or sys.stderr)
+
+        def view(loss: str) -> SimpleNamespace:
+            return SimpleNamespace(pipeline=[*nlp.pipeline, (loss, _LossColumn())], config={"training": training})
+
+        out, err = stdout or sys.stdout, stderr or sys.stderr
+        file_logger = jsonl(view(LOSS_COLUMN), out, err) if jsonl is not None else None
+        table_step, table_finalize = table(view(CONSOLE_LOSS), out, err)
+        logger = (_as_console_loss(table_step), table_finalize)
+        log_step, finalize = _both(file_logger, logger) if file_logger is not None else logger
         return _with_rehearsal(nlp)(log_step), finalize
 
     return setup_printer
@@ -126,12 +166,18 @@ def create_rehearsal_logger_v2(logger: Optional[LoggerT] = None) -> LoggerT:
     `rehearsal_callback.v1` both are 0.
 
     logger (Optional[LoggerT]): The logger to wrap, as a nested block
-        `[training.logger.logger]`. None: `spacy.ConsoleLogger.v3` with its defaults.
+        `[training.logger.logger]`. None: `spacy.ConsoleLogger.v3` with its
+        defaults, whose table names the loss column "Loss rehearse" (a
+        wrapped logger gets the loss as "rehearsal": a console logger given
+        here cuts that column's name to "Loss rehea...").
     RETURNS (LoggerT): The logger.
     """
     wrapped = logger if logger is not None else registry.loggers.get("spacy.ConsoleLogger.v3")()
 
     def setup_logger(nlp: Language, stdout: IO = sys.stdout, stderr: IO = sys.stderr) -> Tuple[LogStep, Finalize]:
+        if logger is None:  # the plugin's own console table
+            log_step, finalize = wrapped(_PipelineView(nlp, CONSOLE_LOSS), stdout, stderr)  # type: ignore[arg-type]
+            return _with_rehearsal(nlp)(_as_console_loss(log_step)), finalize
         log_step, finalize = wrapped(_PipelineView(nlp), stdout, stderr)  # type: ignore[arg-type]
         return _with_rehearsal(nlp)(log_step), finalize
 

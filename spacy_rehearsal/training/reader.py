@@ -8,20 +8,20 @@ return is `corpus.RehearsalCorpus`. v2 respects your annotations on raw text
 from collections import Counter
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterable, List, Literal, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, Literal, Optional, Sequence, Tuple
 
 from spacy.language import Language
 from spacy.training import Example
 
 from .. import messages
-from .corpus import NAME, RehearsalCorpus
-from ..errors import InputError, SettingError
 from ..data.formats import Record, check_raw_path, read_annotations
 from ..data.merge import Fill, TokenSpan, gold_token_spans
 from ..data.rawtext import too_long_reason
 from ..data.taught import Taught
+from ..data.textfiles import FileStats
+from ..errors import InputError, SettingError
 from ..teacher.teacher import Teacher
-from ..data.textfiles import FileStats, describe_skips
+from .corpus import NAME, RehearsalCorpus
 
 NAME_V2 = "rehearsal_reader.v2"
 MISALIGNED_HINT = ', or set misaligned_spans = "skip" to skip such examples'
@@ -90,7 +90,7 @@ def create_rehearsal_reader(
 
 # Registered as "rehearsal_reader.v2" in the "spacy_readers" entry point group.
 def create_rehearsal_reader_v2(
-    path: Path,
+    path: Optional[Path],
     teacher: str,
     raw_path: Optional[Path] = None,
     rehearsal_ratio: float = 1.0,
@@ -105,10 +105,18 @@ def create_rehearsal_reader_v2(
     batch_size: int = 256,
     misaligned_spans: Misaligned = "error",
     respect_annotations: bool = True,
+    labels: Optional[List[str]] = None,
 ) -> Callable[[Language], Iterable[Example]]:
     """`rehearsal_reader.v1` whose raw text never argues with your annotations (`respect_annotations = true`).
 
-    Every argument is v1's (see `create_rehearsal_reader`); only that default differs.
+    path (Optional[Path]): As v1's; None (an unset `${paths.train}`) stops
+        with one line saying so.
+    labels (Optional[List[str]]): The labels the annotations must hold,
+        exactly (init-config writes its `--labels` here): a label named that
+        no usable example holds, or one held that is not named, stops at
+        config resolve time with one line naming both sets. None: no check.
+    Every other argument is v1's (see `create_rehearsal_reader`); v2 turns
+    `respect_annotations` on.
     """
     return _create_reader(NAME_V2, **locals())
 
@@ -116,7 +124,7 @@ def create_rehearsal_reader_v2(
 def _create_reader(
     name: str,
     *,
-    path: Path,
+    path: Optional[Path],
     teacher: str,
     raw_path: Optional[Path],
     rehearsal_ratio: float,
@@ -131,8 +139,11 @@ def _create_reader(
     batch_size: int,
     misaligned_spans: Misaligned,
     respect_annotations: bool,
+    labels: Optional[List[str]] = None,
 ) -> Callable[[Language], Iterable[Example]]:
     """The body of every version: `name` is the registered name, for messages."""
+    if path is None:
+        raise SettingError(f"{name}: path is not set: give the annotations, e.g. with --paths.train FILE (or --paths.dev FILE)")
     if rehearsal_ratio < 0:
         raise SettingError(f"{name}: rehearsal_ratio must be >= 0, got {rehearsal_ratio}")
     for setting, value in (("max_length", max_length), ("limit", limit)):
@@ -155,6 +166,8 @@ def _create_reader(
         examples = examples[:limit]
     if not examples:
         raise InputError(str(path), f"no usable annotated examples ({_summary(stats, n_read, limit)})")
+    if labels is not None:
+        _check_labels(path, labels, examples, limit if n_read > limit else 0)
     n_rehearsal = round(rehearsal_ratio * len(examples)) if raw_path is not None else 0
     _show_counts(name, path, stats, n_read, limit, n_rehearsal, raw_path)
     taught = None
@@ -210,14 +223,34 @@ def _align_records(
     return out
 
 
+def _check_labels(path: Path, labels: Sequence[str], examples: List[Tuple[Record, List[TokenSpan]]], limit: int) -> None:
+    """The annotations' labels must be `labels` (init-config's --labels): one line naming both sets if not."""
+    held = sorted({label for record, _ in examples for _, _, label in record.spans})
+    named = sorted(set(labels))
+    if held == named:
+        return
+    which = f"the first {limit} usable examples (limit)" if limit else "the annotations"
+    if not held:
+        fix = f"{which} hold no spans: give annotations of those labels"
+    else:
+        fix = (f"{which} hold {held}: run init-config again with --labels {','.join(held)}, or set the reader's "
+               f"labels to the annotations' labels")
+    raise InputError(str(path), f"labels = {named} (init-config --labels) but {fix}")
+
+
 def _summary(stats: List[FileStats], n_read: int, limit: int) -> str:
-    """"1230 examples, 527 spans read; skipped 3 answer=reject; limit 100"."""
+    """"1230 examples, 527 spans read; skipped 3 answer=reject (first at a.jsonl:7); limit 100"."""
     skipped: Counter = Counter()
+    first: Dict[str, str] = {}
     for file_stats in stats:
         skipped.update(file_stats.skipped)
+        for why, where in file_stats.first_skip.items():
+            first.setdefault(why, where)
     text = f"{n_read} examples, {sum(s.spans for s in stats)} spans read"
     if skipped:
-        text += f"; skipped {describe_skips(skipped)}"
+        text += "; skipped " + ", ".join(
+            f"{n} {why}" + (f" (first at {first[why]})" if why in first else "") for why, n in sorted(skipped.items())
+        )
     if limit and n_read > limit:
         text += f"; limit = {limit}: using the first {limit}"
     return text

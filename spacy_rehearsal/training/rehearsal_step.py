@@ -11,19 +11,20 @@ import weakref
 from collections import deque
 from itertools import islice
 from pathlib import Path
-from typing import Any, Deque, Dict, Iterator, List, Literal, Optional, Tuple
+from typing import Any, Deque, Dict, Iterator, List, Literal, Optional, Tuple, cast
 
 from spacy.language import Language
+from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc
 from spacy.training import Example
 
 from .. import messages
+from ..data.taught import Taught, rehearsal_reference
+from ..errors import SettingError
+from ..teacher.teacher import Teacher
 from .anchor import WeightAnchor
 from .distill import Distiller
-from ..errors import SettingError
 from .rehearsal_state import _STATES, RehearsalState
-from ..data.taught import Taught, rehearsal_reference
-from ..teacher.teacher import Teacher
 
 NAME = "rehearsal_callback.v1"
 Mode = Literal["silver", "distill"]
@@ -141,7 +142,7 @@ class RehearsalCallback:
                 for name in self.components
             ]
         if self.l2_pull:
-            self._anchor = WeightAnchor([nlp.get_pipe(name).model for name in self.components], self.l2_pull)
+            self._anchor = WeightAnchor([cast(TrainablePipe, nlp.get_pipe(name)).model for name in self.components], self.l2_pull)
         _STATES[nlp] = RehearsalState(self.teacher, heldout)
         self._nlp = weakref.ref(nlp)
         messages.detail(
