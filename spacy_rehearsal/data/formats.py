@@ -135,30 +135,25 @@ def _words_from_tokens(tokens: list, text: str, where: str) -> Tuple[List[str], 
         gap = text[pos:start]
         if gap.strip():
             raise InputError(where, f"text {excerpt(gap.strip())} before token {j} is not covered by any token")
-        if gap:
-            if words and gap == " ":
-                spaces[-1] = True
-            else:
-                if words and gap[0] == " ":
-                    spaces[-1] = True
-                    gap = gap[1:]
-                if gap:
-                    words.append(gap)
-                    spaces.append(False)
+        _add_whitespace(words, spaces, gap)
         words.append(text[start:end])
         spaces.append(False)
         pos = end
     rest = text[pos:]
     if rest.strip():
         raise InputError(where, f"text {excerpt(rest.strip())} after the last token is not covered by any token")
-    if rest:
-        if words and rest[0] == " ":
-            spaces[-1] = True
-            rest = rest[1:]
-        if rest:
-            words.append(rest)
-            spaces.append(False)
+    _add_whitespace(words, spaces, rest)
     return words, spaces
+
+
+def _add_whitespace(words: List[str], spaces: List[bool], gap: str) -> None:
+    """Whitespace between tokens: one space is the previous word's trailing space, the rest a whitespace token."""
+    if words and gap[:1] == " ":
+        spaces[-1] = True
+        gap = gap[1:]
+    if gap:
+        words.append(gap)
+        spaces.append(False)
 
 
 def read_annotations(path: Path, vocab: Optional[Vocab] = None) -> Tuple[List[Record], List[FileStats]]:
