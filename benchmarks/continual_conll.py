@@ -58,8 +58,8 @@ from pipeline_speed import versions  # noqa: E402
 from prepare_conll import read_conll, to_doc  # noqa: E402
 from spacy_runs import apply_overrides, train_once  # noqa: E402
 
-from spacy_rehearsal.teacher.base_pipeline import inspect_base  # noqa: E402
 from spacy_rehearsal.config.strategies import generate_config  # noqa: E402
+from spacy_rehearsal.teacher.base_pipeline import inspect_base  # noqa: E402
 
 CONLL_DEV = ROOT.parent / "shared" / "data" / "conll2003" / "dev.txt"
 NEVER = 10**9  # eval_frequency: spacy train never evaluates; model-last is scored here

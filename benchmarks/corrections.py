@@ -53,11 +53,11 @@ import srsly
 from spacy.tokens import Doc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from forgetting import BASE, CONLL_LABELS, CONLL_MAP, DATA, OUTSIDE, ROOT, load_source  # noqa: E402 (adds scripts/)
 from conll_mapping import CORRECTED_LABELS, correction, iob_spans, map_spans  # noqa: E402
+from forgetting import BASE, CONLL_LABELS, CONLL_MAP, DATA, OUTSIDE, ROOT, load_source  # noqa: E402 (adds scripts/)
 from pipeline_speed import versions  # noqa: E402
-from spacy_runs import THREAD_VARS, apply_overrides, train_once  # noqa: E402
 from prepare_conll import read_conll, to_doc  # noqa: E402
+from spacy_runs import THREAD_VARS, apply_overrides, train_once  # noqa: E402
 
 from spacy_rehearsal.data.formats import iter_raw_texts, iter_records_as_raw, read_annotations  # noqa: E402
 from spacy_rehearsal.data.merge import fill_spans  # noqa: E402

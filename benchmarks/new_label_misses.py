@@ -25,6 +25,7 @@ from spacy_rehearsal.data.formats import read_annotations
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from pipeline_speed import versions  # noqa: E402
+
 RUNS = ROOT / "benchmarks" / "results" / "forgetting" / "runs"
 DATA = ROOT.parent / "shared" / "data" / "fashion_brands"
 EVAL = DATA / "fashion_brands_eval.jsonl"

@@ -29,12 +29,12 @@ def size_mb(path: Path) -> float:
 
 def versions() -> Dict[str, str]:
     """The package versions a benchmark ran with."""
+    from importlib.metadata import version
+
     import numpy
     import thinc
 
     import spacy_rehearsal  # noqa: F401
-
-    from importlib.metadata import version
 
     return {
         "python": platform.python_version(), "spacy": spacy.__version__, "thinc": thinc.__version__,

@@ -55,13 +55,13 @@ import sys
 import tempfile
 import threading
 import time
-from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 from prepare_conll import read_conll  # noqa: E402
+
 DATA = ROOT.parent / "shared" / "data"
 CONLL_TRAIN = DATA / "conll2003" / "train.txt"
 FASHION_TRAIN = DATA / "fashion_brands" / "fashion_brands_training.jsonl"
@@ -199,9 +199,9 @@ def package_versions() -> Dict[str, str]:
 
 
 def bench_dask(args, work: Path) -> Dict[str, Any]:
-    from spacy_rehearsal.teacher.dask_engine import annotate_on_dask, annotate_with_dask, dask_client
-    from spacy_rehearsal.errors import SettingError
     from spacy_rehearsal.data.formats import RawText
+    from spacy_rehearsal.errors import SettingError
+    from spacy_rehearsal.teacher.dask_engine import annotate_on_dask, annotate_with_dask, dask_client
     from spacy_rehearsal.teacher.teacher import SHARD_SIZE, Teacher
 
     sentences = conll_sentences()
@@ -236,7 +236,7 @@ def bench_dask(args, work: Path) -> Dict[str, Any]:
             )))
             shutil.rmtree(cache_dir)
     except SettingError as e:  # Dask is not installed
-        raise SystemExit(f"dask: {e}")
+        raise SystemExit(f"dask: {e}") from None
     assert all(run.annotated == len(items) for run in runs)
     best = {k: min(v) for k, v in times.items()}
     return {
@@ -260,8 +260,8 @@ def stream_child(args) -> Dict[str, Any]:
     import spacy
 
     from spacy_rehearsal.data.formats import iter_raw_texts
-    from spacy_rehearsal.training.reader import create_rehearsal_reader
     from spacy_rehearsal.teacher.teacher import SHARD_SIZE, Teacher
+    from spacy_rehearsal.training.reader import create_rehearsal_reader
 
     base_file, big_file, cache_dir = Path(args.base_file), Path(args.big_file), Path(args.cache_dir)
     sampler = PeakRSS()

@@ -174,17 +174,17 @@ def plot(runs: List[Run], path: Path) -> None:
 
     first = runs[0].forgetting
     labels = sorted({label for run in runs for label, s in run.forgetting["agreement"]["per_label"].items() if s["n_ref"] > 0})
-    panels = [("Agreement F with the base pipeline", labels, [(run.name, [_agreement_f(run.forgetting, l) or 0.0 for l in labels]) for run in runs])]
+    panels = [("Agreement F with the base pipeline", labels, [(run.name, [_agreement_f(run.forgetting, lab) or 0.0 for lab in labels]) for run in runs])]
     if "gold" in first:
         gl = first["gold"]["labels"]
-        series = [("base", [_gold_f(first, "base", l) or 0.0 for l in gl])]
-        series += [(run.name, [_gold_f(run.forgetting, "updated", l) or 0.0 for l in gl]) for run in runs]
+        series = [("base", [_gold_f(first, "base", lab) or 0.0 for lab in gl])]
+        series += [(run.name, [_gold_f(run.forgetting, "updated", lab) or 0.0 for lab in gl]) for run in runs]
         panels.append(("Gold F1, old labels", gl, series))
     nl = new_labels(runs)
     if nl:
         ref = next(run.learning for run in runs if run.learning is not None)
-        series = [("base", [_gold_f(ref, "base", l) or 0.0 for l in nl])]
-        series += [(run.name, [_gold_f(run.learning, "updated", l) or 0.0 for l in nl]) for run in runs]
+        series = [("base", [_gold_f(ref, "base", lab) or 0.0 for lab in nl])]
+        series += [(run.name, [_gold_f(run.learning, "updated", lab) or 0.0 for lab in nl]) for run in runs]
         panels.append(("Gold F1, new labels", nl, series))
     # One colour per series across the panels: the base grey, each run its own.
     palette = plt.get_cmap("tab10").colors

@@ -3,9 +3,12 @@ import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-from typing import List
+from typing import TYPE_CHECKING, List
 
 import pytest
+
+if TYPE_CHECKING:
+    from spacy_rehearsal.data.rawtext import RawText
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 

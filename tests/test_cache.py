@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import List
 
 import pytest
+from conftest import as_tuples, conll_texts
 
 import spacy_rehearsal.teacher.teacher as teacher_module
-from spacy_rehearsal.teacher.cache import CACHE_FORMAT, STALE_TMP_SECONDS, ShardCache, docs_to_bytes, shard_key
 from spacy_rehearsal.data.formats import RawText
-
-from conftest import as_tuples, conll_texts
+from spacy_rehearsal.teacher.cache import CACHE_FORMAT, STALE_TMP_SECONDS, ShardCache, docs_to_bytes, shard_key
 from spacy_rehearsal.teacher.teacher import Teacher
 
 SHARD = 25

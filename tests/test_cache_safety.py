@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import List
 
 import pytest
+from conftest import CONLL_TRAIN, as_tuples, conll_texts
 
 import spacy_rehearsal.teacher.teacher as teacher_module
-from spacy_rehearsal.teacher.cache import STALE_TMP_SECONDS, shard_key
 from spacy_rehearsal.data.formats import RawText
+from spacy_rehearsal.teacher.cache import STALE_TMP_SECONDS, shard_key
 from spacy_rehearsal.teacher.teacher import Teacher
-
-from conftest import CONLL_TRAIN, as_tuples, conll_texts
 
 SHARD = 10
 N_TEXTS = 60

@@ -1,13 +1,14 @@
 """rehearsal_callback.v1, rehearsal_logger.v1 and rehearsal_fill.v1 with spacy.Corpus.v1."""
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict
 
 import pytest
 import spacy
 from confection import ConfigValidationError
+from conftest import FASHION_EVAL, FASHION_TRAIN, ROOT
 from spacy.tokens import Doc, DocBin, Span
 from spacy.training import Example
 from spacy.util import load_config, registry
@@ -17,8 +18,6 @@ from spacy_rehearsal.data.formats import InputError, read_annotations
 from spacy_rehearsal.errors import SettingError
 from spacy_rehearsal.scoring import score_ents
 from spacy_rehearsal.teacher.teacher import TeacherError
-
-from conftest import FASHION_EVAL, FASHION_TRAIN, ROOT
 
 N_TRAIN = 200
 EPOCHS = 10

@@ -7,13 +7,12 @@ import numpy
 import pytest
 import spacy
 from confection import Config
+from conftest import FASHION_EVAL, FASHION_TRAIN, SENTENCES
 from spacy.training.initialize import init_nlp
 
-from spacy_rehearsal.training.component import copy_ner_weights
-from spacy_rehearsal.teacher.base_pipeline import inspect_base
 from spacy_rehearsal.config.strategies import NEW_COMPONENT, generate_config
-
-from conftest import FASHION_EVAL, FASHION_TRAIN, SENTENCES
+from spacy_rehearsal.teacher.base_pipeline import inspect_base
+from spacy_rehearsal.training.component import copy_ner_weights
 
 BRAND = "FASHION_BRAND"
 

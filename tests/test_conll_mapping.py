@@ -7,10 +7,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 import pytest  # noqa: E402
 import spacy  # noqa: E402
+from conftest import BASE, CONLL_TRAIN  # noqa: E402
+from conll_mapping import correction, iob_spans, map_spans, prodigy_record  # noqa: E402
 from spacy.tokens import Doc  # noqa: E402
 
-from conll_mapping import correction, iob_spans, map_spans, prodigy_record  # noqa: E402
-from conftest import BASE, CONLL_TRAIN  # noqa: E402
 from spacy_rehearsal.data.formats import read_annotations  # noqa: E402
 from spacy_rehearsal.data.merge import gold_token_spans  # noqa: E402
 
@@ -78,7 +78,7 @@ def test_character_offsets_match_the_text_and_the_reader(tmp_path):
     sentences = [s for s in read_conll(CONLL_TRAIN)[:400] if any(t != "O" for t in s[1])]
     records = [correction(words, tags) for words, tags in sentences]
     nlp = spacy.blank("en")
-    for (words, tags), record in zip(sentences, records):
+    for (words, _tags), record in zip(sentences, records):
         assert record["text"] == " ".join(words)
         assert [t["text"] for t in record["tokens"]] == words
         assert all(record["text"][t["start"]:t["end"]] == t["text"] for t in record["tokens"])

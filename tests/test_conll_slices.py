@@ -5,7 +5,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 import pytest  # noqa: E402
-
 from conll_slices import SETTINGS, keep_types, load_slices, mention_types, split_slices, type_counts  # noqa: E402
 
 STEPS = [["A"], ["B"], ["C"]]  # frequencies below: A 6 mentions, B 3, C 1 (C rarest)

@@ -9,16 +9,16 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, Tuple
 
 import distributed  # the test extra installs Dask
 import pytest
+from conftest import CONLL_TRAIN, conll_texts
 from spacy.tokens import DocBin
 from spacy.vocab import Vocab
 
-from conftest import CONLL_TRAIN, conll_texts
-from spacy_rehearsal.teacher.dask_engine import annotate_with_dask
 from spacy_rehearsal.data.formats import iter_raw_texts
+from spacy_rehearsal.teacher.dask_engine import annotate_with_dask
 from spacy_rehearsal.teacher.teacher import SHARD_SIZE, Teacher
 
 N_TEXTS = 2 * SHARD_SIZE + 250

@@ -4,15 +4,14 @@ import random
 import numpy
 import pytest
 import spacy
+from conftest import CONLL_DEV, CONLL_TRAIN, conll_texts
 from spacy.training import Example
 from spacy.util import fix_random_seed
 
-from spacy_rehearsal.training.anchor import WeightAnchor
-from spacy_rehearsal.training.distill import ActionMap, Distiller, open_label_after
 from spacy_rehearsal.errors import SettingError, TeacherError
 from spacy_rehearsal.scoring import score_ents
-
-from conftest import CONLL_DEV, CONLL_TRAIN, conll_texts
+from spacy_rehearsal.training.anchor import WeightAnchor
+from spacy_rehearsal.training.distill import ActionMap, Distiller, open_label_after
 
 BRAND = "FASHION_BRAND"
 TEXTS = [

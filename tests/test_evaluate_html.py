@@ -11,6 +11,7 @@ from typing import Dict, List, Sequence, Tuple
 import pytest
 import spacy
 from spacy.tokens import Doc
+from test_cli import check_ok, output_of, run_cli
 
 from spacy_rehearsal.cli.evaluate_html import (
     ADDED,
@@ -23,8 +24,6 @@ from spacy_rehearsal.cli.evaluate_html import (
     classify_changes,
     group_changes,
 )
-
-from test_cli import check_ok, output_of, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE_LABELS = {"GPE", "ORG", "PERSON"}

@@ -5,16 +5,15 @@ from pathlib import Path
 import pytest
 import spacy
 from confection import Config
+from conftest import SENTENCES
 from spacy.cli.init_config import init_config
 from spacy.training import Example
 from spacy.training.initialize import init_nlp
 
-from spacy_rehearsal.teacher.base_pipeline import inspect_base
-from spacy_rehearsal.errors import InputError
 from spacy_rehearsal.config.render import check_config
 from spacy_rehearsal.config.strategies import NEW_COMPONENT, generate_config
-
-from conftest import SENTENCES
+from spacy_rehearsal.errors import InputError
+from spacy_rehearsal.teacher.base_pipeline import inspect_base
 
 FIRST, SECOND = "GADGET", "DISH"
 TEXT = "I ate pad thai on my new Pixel phone."

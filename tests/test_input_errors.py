@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from train_helpers import add_callback, failure_messages, run_train, tiny_data, write_config
 
 GOOD = json.dumps({"text": "I love Gucci bags", "spans": [{"start": 7, "end": 12, "label": "FASHION_BRAND"}]})

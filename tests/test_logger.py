@@ -10,10 +10,9 @@ from typing import Any, Dict, List
 
 import pytest
 from spacy.util import registry
+from train_helpers import add_callback, flat, run_train, tiny_data, write_config
 
 from spacy_rehearsal.training.logger import LOSS_COLUMN, RETENTION_COLUMN
-
-from train_helpers import add_callback, flat, run_train, tiny_data, write_config
 
 
 def console(output_file: Path) -> Dict[str, Any]:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import srsly
-
 from conftest import copy_project
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,8 +14,8 @@ from spacy.util import registry
 
 from spacy_rehearsal.data.formats import InputError
 from spacy_rehearsal.errors import SettingError
-from spacy_rehearsal.training.reader import create_rehearsal_reader
 from spacy_rehearsal.teacher.teacher import TeacherError, load_pipeline
+from spacy_rehearsal.training.reader import create_rehearsal_reader
 
 BRAND = "FASHION_BRAND"
 # Texts the teacher annotates with old labels; token offsets as the teacher sees them.

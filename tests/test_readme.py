@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import List
 
 import pytest
-
 from conftest import DATA, ROOT, copy_project
 
 SHORTEN_TRAIN = ["--training.max_epochs", "1", "--corpora.train.limit", "100", "--corpora.dev.limit", "50"]

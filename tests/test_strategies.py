@@ -8,14 +8,13 @@ from typing import Dict
 import pytest
 import spacy
 from confection import Config
+from conftest import FASHION_EVAL, FASHION_TRAIN, ROOT
 
+from spacy_rehearsal.config.render import check_config
+from spacy_rehearsal.config.strategies import NEW_COMPONENT, STRATEGIES, generate_config
 from spacy_rehearsal.errors import InputError, TeacherError
 from spacy_rehearsal.scoring import score_ents
 from spacy_rehearsal.teacher.base_pipeline import inspect_base
-from spacy_rehearsal.config.render import check_config
-from spacy_rehearsal.config.strategies import NEW_COMPONENT, STRATEGIES, generate_config
-
-from conftest import FASHION_EVAL, FASHION_TRAIN, ROOT
 
 BRAND = "FASHION_BRAND"
 # configs/ holds what init-config writes for the base pipeline, one file a strategy

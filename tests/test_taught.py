@@ -8,9 +8,9 @@ import spacy
 from confection import Config
 from spacy.util import registry
 
-from spacy_rehearsal.training.distill import Distiller
-from spacy_rehearsal.errors import SettingError
 from spacy_rehearsal.data.taught import Taught
+from spacy_rehearsal.errors import SettingError
+from spacy_rehearsal.training.distill import Distiller
 
 # A user corrects PERSON on one sentence and adds FASHION_BRAND on another
 ANNOTATED = [

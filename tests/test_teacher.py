@@ -4,16 +4,14 @@ import subprocess
 import sys
 import textwrap
 from itertools import islice
-from pathlib import Path
 from typing import Iterable, Iterator, List
 
 import pytest
+from conftest import as_tuples, conll_texts
 
 import spacy_rehearsal.teacher.teacher as teacher_module
 from spacy_rehearsal.data.formats import RawText, iter_raw_texts
 from spacy_rehearsal.teacher.teacher import Teacher
-
-from conftest import as_tuples, conll_texts
 
 SHARD = 20
 BATCH = 8

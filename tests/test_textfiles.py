@@ -7,10 +7,10 @@ import re
 import pytest
 from spacy.cli._util import show_validation_error
 
-from spacy_rehearsal.errors import InputError, RehearsalError, TeacherError
 from spacy_rehearsal.data.formats import read_annotations
 from spacy_rehearsal.data.rawtext import check_raw_path, iter_raw_texts, too_long_reason
 from spacy_rehearsal.data.textfiles import HEAD_BYTES, check_text_file, jsonl_objects, text_lines
+from spacy_rehearsal.errors import InputError, RehearsalError, TeacherError
 
 RECORD = {"text": "I love Gucci bags", "spans": [{"start": 7, "end": 12, "label": "FASHION_BRAND"}]}
 

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import List
 
 import pytest
-from spacy.util import load_config, logger as spacy_logger
+from spacy.util import load_config
+from spacy.util import logger as spacy_logger
+from train_helpers import BRAND, add_callback, failure_messages, flat, run_train, tiny_data, write_config, write_jsonl
 
 import spacy_rehearsal.teacher.teacher as teacher_module
 from spacy_rehearsal.data.textfiles import HEAD_BYTES
-
-from train_helpers import BRAND, add_callback, failure_messages, flat, run_train, tiny_data, write_config, write_jsonl
 
 MAX_CHARS = 1_000_000  # the base pipeline's nlp.max_length
 TOO_LONG = f"longer than the pipeline's max_length ({MAX_CHARS} characters)"

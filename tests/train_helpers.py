@@ -4,10 +4,9 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from conftest import FASHION_EVAL, FASHION_TRAIN, ROOT
 from spacy.cli.train import train
 from spacy.util import load_config
-
-from conftest import FASHION_EVAL, FASHION_TRAIN, ROOT
 
 BRAND = "FASHION_BRAND"
 FAIL_ICON = "✘"
