@@ -9,6 +9,10 @@
 - `component`: `rehearsal_copy_ner.v1` (the component strategy's new NER
   started from the original's weights);
 - `logger`: `rehearsal_logger.v1/v2` (rehearsal loss and agreement columns).
+- `checks`: `rehearsal_check_paths.v1` (unset paths and a base that does not load
+  stop `spacy train` in one line, before spaCy sources the base); `phase` tells
+  these pieces where in `spacy train` they are called from; `steps` estimates a
+  run's steps for the reader's `eval_frequency` hint.
 Imports `spacy_rehearsal.data` and `spacy_rehearsal.teacher`, never the config
 generation or the commands.
 """
