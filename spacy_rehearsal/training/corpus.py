@@ -123,8 +123,7 @@ class RehearsalCorpus:
 
     def _draw_rehearsal(self, nlp: Language, n: int, quiet: bool = False) -> List[Doc]:
         taught = self.taught
-        if self.raw_path is None:  # a reader without raw text draws none
-            return []
+        assert self.raw_path is not None, "drawn only with rehearsal_ratio > 0, which the reader sets to 0 without raw text"
         if self._raw is None:
             self._raw = self.teacher.rehearsal_stream(
                 self.raw_path, cache_dir=self.cache_dir, vocab=nlp.vocab, max_length=self.max_length, owner=self.name,
