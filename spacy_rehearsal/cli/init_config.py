@@ -25,7 +25,18 @@ from ..errors import InputError, TeacherError
 from ..teacher.base_pipeline import inspect_base
 from ._util import fail, rehearsal_cli, split_labels
 
-NEXT_STEP = "python -m spacy train {output} --paths.train TRAIN --paths.dev DEV --paths.raw RAW --output training/"
+# Printed whole on one line (plain print: wasabi wraps at 80 columns), so it pastes as it is once the
+# three placeholders are replaced; the teacher cache goes under .cache/, which .gitignore covers
+NEXT_STEP = (
+    "python -m spacy train {output} --paths.train TRAIN --paths.dev DEV --paths.raw RAW "
+    "--paths.cache .cache/teacher --output training/"
+)
+# --strategy help: the routes to choose from first, then the older recipes, kept for the benchmarks
+STRATEGY_HELP = (
+    "component (recommended: a NER for your labels before the frozen original, best retention) or rehearsal "
+    "(one model: the original NER learns them, no inference cost). Older one-model recipes, kept for the "
+    f"benchmarks: {', '.join(s for s in STRATEGIES if s not in ('component', 'rehearsal'))}"
+)
 
 
 @rehearsal_cli.command("init-config")
@@ -34,7 +45,7 @@ def init_config_cli(
     base: str = Arg(..., help="The pipeline to update: package name or path (it is also the teacher)"),
     output: Path = Arg(..., help="Config file to write, or - for standard output"),
     labels: str = Opt(..., "--labels", "-l", help="Comma-separated labels your annotations add, e.g. FASHION_BRAND"),
-    strategy: str = Opt("component", "--strategy", "-s", help=f"One of: {', '.join(STRATEGIES)}. component: a new-label NER before the frozen original (best retention, slower); the others update the one NER"),
+    strategy: str = Opt("component", "--strategy", "-s", help=STRATEGY_HELP),
     component_depth: Optional[int] = Opt(COMPONENT_DEPTH, "--component-depth", help="component: at most this many of the base NER's CNN layers in the new NER (fewer: faster)"),
     copy_weights: bool = Opt(COMPONENT_COPY_WEIGHTS, "--copy-weights/--fresh", help="component: start the new NER from the base NER's weights, or from random ones"),
     raw_ratio: float = Opt(COMPONENT_RAW_RATIO, "--raw-ratio", help="component: raw sentences taught as O for the new labels, per new example"),
@@ -43,12 +54,14 @@ def init_config_cli(
 ) -> None:
     """Write a complete, commented training config for adding LABELS to BASE.
 
-    Strategies: "component" keeps BASE exactly as it is and adds a NER for the
-    new labels before its NER (best retention, costs inference time);
-    "rehearsal" updates BASE's NER with the best measured one-model recipe;
-    "reader", "callback", "fill-callback" and "distill" are the one-model
-    recipes by name. Train the config with spacy train, giving --paths.train,
-    --paths.dev and --paths.raw.
+    Choose between two strategies: "component" (recommended) keeps BASE
+    exactly as it is and adds a NER for the new labels before its NER (best
+    retention, costs inference time); "rehearsal" (one model) updates BASE's
+    NER with the best measured one-model recipe (no inference cost, keeps less).
+    "reader", "callback", "fill-callback" and "distill" are older one-model
+    recipes, kept for the benchmarks. Train the config with spacy train, giving
+    --paths.train, --paths.dev and --paths.raw, and --paths.cache DIR to keep
+    the teacher's annotations between runs.
     """
     try:
         if str(output) != "-" and output.exists() and not force:
@@ -73,7 +86,7 @@ def init_config_cli(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf8")
     msg.good(f"Wrote the {strategy} config for {base} to {output}")
-    msg.text(f"Train with: {NEXT_STEP.format(output=output)}")
+    print(f"Train with: {NEXT_STEP.format(output=output)}")
     corrected = sorted(set(split_labels(labels) or []) & base_pipeline.labels)
     if corrected:
         msg.text(f"Correcting {', '.join(corrected)}: {base} already predicts them, so your annotations decide them "
