@@ -235,8 +235,19 @@ def test_base_that_does_not_exist_stops_before_spacy_sources_it(base_model, tmp_
     config = write_config(tmp_path, base_model)
     missing = tmp_path / "no_base"
     code, output = run_train(config, tmp_path / "out", capsys, **data, base=missing)
-    expected = (rf"Cannot load base pipeline '{re.escape(str(missing))}': \[E050\] Can't find model .* \(paths\.base: give an "
+    expected = (rf"Cannot load base pipeline '{re.escape(str(missing))}': no such directory: give the path of a saved "
+                r"pipeline \(e\.g\. training/model-last\) or an installed package name \(paths\.base: give an "
                 r"installed pipeline or a pipeline directory with --paths\.base NAME_OR_PATH\)$")
+    check_stopped_before_training(code, output, tmp_path / "out", expected)
+
+
+def test_base_package_not_installed_says_how_to_install_it(base_model, tmp_path, capsys):
+    data = tiny_data(tmp_path)
+    config = write_config(tmp_path, base_model)
+    code, output = run_train(config, tmp_path / "out", capsys, **data, base="xx_core_news_tiny")
+    expected = (r"Cannot load base pipeline 'xx_core_news_tiny': no installed package or directory of that name: "
+                r"install it \(pip install xx-core-news-tiny, or python -m spacy download xx_core_news_tiny for spaCy's "
+                r"own pipelines\) or give the path of a pipeline directory")
     check_stopped_before_training(code, output, tmp_path / "out", expected)
 
 
@@ -284,7 +295,7 @@ def test_first_run_slips_with_the_real_commands(base_model, tmp_path):
     train = [*cli, "train", str(config), "--output", str(tmp_path / "out"), "--paths.train", str(data["train"]),
              "--paths.dev", str(data["dev"]), "--paths.raw", str(data["raw"]), "--training.max_epochs", "1"]
     for extra, expected in (
-        (["--paths.base", str(tmp_path / "no_base")], rf"✘ Cannot load base pipeline '{re.escape(str(tmp_path))}/no_base': \[E050\]"),
+        (["--paths.base", str(tmp_path / "no_base")], rf"✘ Cannot load base pipeline '{re.escape(str(tmp_path))}/no_base': no such directory"),
         ([], rf"✘ {re.escape(str(data['train']))}: labels = \['FASHON_BRAND'\] \(init-config --labels\) but the annotations "
              r"hold \['FASHION_BRAND'\]"),
     ):

@@ -26,6 +26,7 @@ from ..scoring import label_counts, score_ents
 from ..teacher.teacher import Teacher
 from ._util import check_output_file, check_positive, fail, rehearsal_cli, write_json
 from .evaluate_html import write_page
+from .evaluate_inputs import check_order, gold_spans_of, parse_label_map, taught_labels
 from .evaluate_report import PlotError, import_pyplot, plot_results, print_results, warn_label_map
 
 RESULTS_FORMAT = 1
@@ -68,7 +69,17 @@ def evaluate_cli(
     prepare_conll.py's dev.txt beside dev.spacy), compared without
     surrounding whitespace. Gold spans are checked as the reader checks them:
     a span off the base pipeline's token boundaries stops the command with
-    its file and line.
+    its file and line. With --gold, agreement is measured on the kept types,
+    outside the gold spans of the labels the updated pipeline was taught (new
+    and corrected: from its meta.json, else the gold labels it predicts, else
+    the labels the base lacks), so a change you taught is not counted as
+    forgetting; the taught labels get gold P/R/F. Without --gold, such changes
+    count as disagreement, and the output says so.
+
+    BASE and UPDATED given the wrong way round (BASE trained from UPDATED, or
+    taught labels UPDATED lacks), a training output folder instead of its
+    model-last, or a path that holds no pipeline stop the command with one
+    line saying what to give.
     """
     try:
         check_positive(n_process=n_process, batch_size=batch_size, min_count=min_count)
@@ -153,11 +164,18 @@ def evaluate(
     gold_docs = _gold_docs(records, base_teacher) if records is not None else None
     if gold_docs is not None and label_map is not None:
         warn_label_map(label_map, base_teacher.all_labels | updated_teacher.all_labels, gold_docs)
+    check_order(base, updated, base_teacher.nlp, updated_teacher.nlp, base_teacher.all_labels, updated_teacher.all_labels)
     base_docs = _run(base_teacher, items, "base")
     updated_docs = _run(updated_teacher, items, "updated")
     base_labels = sorted(base_teacher.all_labels)
     new_labels = sorted(updated_teacher.all_labels - base_teacher.all_labels)
-    agreement = score_ents(updated_docs, base_docs, labels=base_labels)
+    in_gold = {e.label_ for doc in gold_docs for e in doc.ents} if gold_docs is not None else None
+    taught, source = taught_labels(updated_teacher.nlp, base_labels, updated_teacher.all_labels, in_gold, label_map)
+    if gold_docs is not None:  # a change the user taught is no forgetting: only the kept types, off taught spans
+        kept = [label for label in base_labels if label not in taught]
+        agreement = score_ents(updated_docs, base_docs, labels=kept, ignore=gold_spans_of(taught, gold_docs, label_map))
+    else:
+        agreement = score_ents(updated_docs, base_docs, labels=base_labels)
     per_label: Dict[str, Dict[str, Any]] = agreement["per_label"]  # type: ignore[assignment]
     flagged = [label for label, s in per_label.items() if s["n_ref"] >= max(min_count, 1) and s["f"] < threshold]
     result: Dict[str, Any] = {
@@ -174,6 +192,8 @@ def evaluate(
         "counts": {"base": _sorted_counts(base_docs), "updated": _sorted_counts(updated_docs)},
         "new_labels": new_labels,
         "flagged": flagged,
+        # which labels were taught, and whether agreement left their gold spans out
+        "taught": {"labels": taught, "source": source, "outside_gold": gold_docs is not None},
     }
     if gold_docs is not None:
         all_gold_labels = {e.label_ for doc in gold_docs for e in doc.ents}
@@ -265,24 +285,3 @@ def _run(teacher: Teacher, items: List[RawText], desc: str) -> List[Doc]:
 
 def _sorted_counts(docs: Iterable[Doc]) -> Dict[str, int]:
     return dict(sorted(label_counts(docs).items()))
-
-
-def parse_label_map(text: str) -> Dict[str, str]:
-    """Parse "PERSON=PER,GPE=LOC" into {"PERSON": "PER", "GPE": "LOC"}.
-
-    RETURNS (Dict[str, str]): Predicted label -> gold label.
-    """
-    mapping: Dict[str, str] = {}
-    for part in text.split(","):
-        if not part.strip():
-            continue
-        source, sep, target = part.partition("=")
-        source, target = source.strip(), target.strip()
-        if not sep or not source or not target:
-            raise typer.BadParameter(f"expected LABEL=GOLD_LABEL, got {part!r}", param_hint="--label-map")
-        if source in mapping and mapping[source] != target:
-            raise typer.BadParameter(f"label {source!r} is mapped twice", param_hint="--label-map")
-        mapping[source] = target
-    if not mapping:
-        raise typer.BadParameter("no LABEL=GOLD_LABEL pairs given", param_hint="--label-map")
-    return mapping

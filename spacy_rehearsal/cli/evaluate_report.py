@@ -58,6 +58,7 @@ def print_results(result: Dict[str, Any]) -> None:
             f"Not judged, under --min-count {result['min_count']} base entities (with n entities each one moves "
             f"agreement by 1/n, here {1 / result['min_count']:.2f} or more: noise): {', '.join(rare)}"
         )
+    _print_scope(result)
     if "gold" in result:
         _print_gold(result)
     if new_labels:
@@ -81,22 +82,38 @@ def warn_label_map(mapping: Dict[str, str], model_labels: Collection[str], gold_
         msg.warn(f"--label-map maps to labels the gold data does not have: {', '.join(unused)}")
 
 
+def _print_scope(result: Dict[str, Any]) -> None:
+    """Say what agreement was measured on: outside the taught labels' gold spans, or everywhere."""
+    taught = result.get("taught")
+    if taught is None:  # a result written before the taught labels were recorded
+        return
+    labels = ", ".join(taught["labels"]) or "none found"
+    if taught["outside_gold"]:
+        msg.info(f"Agreement on the kept types, outside the gold spans of the taught labels ({labels}; from "
+                 f"{taught['source']}): a change you taught is not counted as forgetting")
+    else:
+        msg.info(f"Agreement on every base entity: without --gold, the changes you taught (labels {labels}; from "
+                 f"{taught['source']}) count as disagreement. Give --gold FILE to measure outside their gold spans")
+
+
 def _print_gold(result: Dict[str, Any]) -> None:
     gold = result["gold"]
     where = result["gold_path"]
     label_map = result.get("label_map")
     mapped = ", label map " + ",".join(f"{k}={v}" for k, v in label_map.items()) if label_map else ""
+    taught = {(label_map or {}).get(label, label) for label in result.get("taught", {}).get("labels", [])}
     msg.divider(f"Gold P/R/F on {where}{mapped}")
     rows = []
     for label in gold["labels"]:
         b = gold["base"]["per_label"].get(label, {"p": 0.0, "r": 0.0, "f": 0.0})
         u = gold["updated"]["per_label"].get(label, {"p": 0.0, "r": 0.0, "f": 0.0})
         n = gold["counts"].get(label, 0)
-        rows.append((label, n, _fmt(b["p"]), _fmt(b["r"]), _fmt(b["f"]), _fmt(u["p"]), _fmt(u["r"]), _fmt(u["f"]), f"{u['f'] - b['f']:+.3f}"))
+        note = "taught" if label in taught else ""
+        rows.append((label, n, _fmt(b["p"]), _fmt(b["r"]), _fmt(b["f"]), _fmt(u["p"]), _fmt(u["r"]), _fmt(u["f"]), f"{u['f'] - b['f']:+.3f}", note))
     b, u = gold["base"]["micro"], gold["updated"]["micro"]
-    rows.append(("(micro)", b["n_ref"], _fmt(b["p"]), _fmt(b["r"]), _fmt(b["f"]), _fmt(u["p"]), _fmt(u["r"]), _fmt(u["f"]), f"{u['f'] - b['f']:+.3f}"))
-    header = ("Gold label", "Gold", "Base P", "Base R", "Base F", "Upd. P", "Upd. R", "Upd. F", "Delta F")
-    print(table(rows, header=header, divider=True, aligns=("l",) + ("r",) * 8))
+    rows.append(("(micro)", b["n_ref"], _fmt(b["p"]), _fmt(b["r"]), _fmt(b["f"]), _fmt(u["p"]), _fmt(u["r"]), _fmt(u["f"]), f"{u['f'] - b['f']:+.3f}", ""))
+    header = ("Gold label", "Gold", "Base P", "Base R", "Base F", "Upd. P", "Upd. R", "Upd. F", "Delta F", "")
+    print(table(rows, header=header, divider=True, aligns=("l",) + ("r",) * 8 + ("l",)))
     if gold["left_out"]:
         msg.text(f"Gold labels no predicted label maps to (not scored): {', '.join(gold['left_out'])}")
 

@@ -26,6 +26,7 @@ from ..data.rawtext import RawText, iter_raw_texts
 from ..data.textfiles import FileStats, describe_skips
 from ..errors import InputError, TeacherError
 from .cache import ShardCache
+from .pipeline_path import why_not_loaded
 from .teacher_pass import annotate_in_shards
 
 SHARD_SIZE = 1000
@@ -49,7 +50,7 @@ def load_pipeline(name: Union[str, Path], role: str = "teacher") -> Language:
         try:
             _LOADED[key] = spacy.load(name)
         except OSError as e:
-            reason = " ".join(str(e).split())
+            reason = why_not_loaded(name, " ".join(str(e).split()))
             raise TeacherError(f"Cannot load {role} pipeline '{name}': {reason}") from None
     return _LOADED[key]
 
