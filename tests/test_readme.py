@@ -50,7 +50,7 @@ def test_quickstart_commands_are_found():
     assert [c[:5] for c in commands] == [
         ["python", "-m", "spacy", "project", "run"],
         ["python", "-m", "spacy", "rehearsal", "init-config"],
-        ["python", "-m", "spacy", "train", "config.cfg"],
+        ["python", "-m", "spacy", "train", "training/config.cfg"],
         ["python", "-m", "spacy", "rehearsal", "evaluate"],
     ]
     assert commands[2][commands[2].index("--paths.raw") + 1] == "corpus/raw/train.txt"
@@ -79,7 +79,7 @@ def test_quickstart_runs_as_written(shared_data, base_model, tmp_path):
     train_log = " ".join(outputs[2].split())
     assert "rehearsal_reader.v2 ../shared/data/fashion_brands/fashion_brands_training.jsonl: 1235 examples" in train_log
     assert "100 rehearsal texts drawn a call from corpus/raw/train.txt" in train_log
-    assert "<html" in (clone / "changes.html").read_text(encoding="utf8").lower()
+    assert "<html" in (clone / "training" / "changes.html").read_text(encoding="utf8").lower()
 
     # The trained pipeline loads and runs with spaCy alone.
     proc = subprocess.run([sys.executable, "-c", BLOCK_PLUGIN + quickstart_python(readme)], cwd=clone,

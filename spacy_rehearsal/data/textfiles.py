@@ -8,6 +8,7 @@ stop on it (annotations, the commands) or skip and count it (raw text read
 during training).
 """
 import codecs
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Counter, Dict, Iterator, List, Optional, Sequence, Tuple
@@ -144,13 +145,57 @@ def jsonl_objects(path: Path) -> Iterator[Tuple[int, Optional[Dict[str, Any]], s
             continue
         try:
             data = srsly.json_loads(line)
-        except ValueError as e:
-            yield i, None, f"line is not valid JSON ({_short(str(e))})"
+        except ValueError:
+            yield i, None, f"line is not valid JSON: {json_problem(line)}"
             continue
         if not isinstance(data, dict):
             yield i, None, f"expected a JSON object, got {type(data).__name__}"
             continue
         yield i, data, ""
+
+
+def json_problem(line: str) -> str:
+    """What is wrong with a line that is not JSON, in plain words, with its column (1-based)."""
+    try:
+        json.loads(line)
+    except json.JSONDecodeError as e:
+        error = e
+    else:  # srsly's decoder refused what the standard one takes (e.g. NaN)
+        return "a value JSON does not allow (NaN or Infinity?)"
+    col, before = error.colno, line[: error.pos].rstrip()
+    if error.msg.startswith("Unterminated string"):
+        return f"a string opened at column {col} is not closed (a missing \" or a line cut short)"
+    if error.pos >= len(line.rstrip()):
+        missing = _unclosed(line)
+        if missing:
+            return f"cut short, it ends at column {len(line.rstrip())} with {missing} still to close"
+        return f"the line ends at column {len(line.rstrip())} where a value was expected (cut short?)"
+    char = line[error.pos]
+    if before.endswith(",") and char in "]}":
+        return f"a trailing comma before {char!r} at column {col} (JSON allows none)"
+    if char in "'":
+        return f"a single quote at column {col}: JSON strings take double quotes"
+    if error.msg.startswith("Extra data"):
+        return f"more text after the JSON object ends, at column {col} (two records on one line?)"
+    what = {"Expecting ',' delimiter": "a comma (or a closing bracket)", "Expecting ':' delimiter": "a colon",
+            "Expecting value": "a value", "Expecting property name enclosed in double quotes": "a key in double quotes"}
+    return f"{what.get(error.msg, error.msg.lower())} expected at column {col}, found {char!r}"
+
+
+def _unclosed(line: str) -> str:
+    """The closing brackets a cut-short JSON line lacks, innermost first (e.g. "]}"), or ""."""
+    stack: List[str] = []
+    in_string = escaped = False
+    for char in line:
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            stack.append("]" if char == "[" else "}")
+        elif char in "]}" and stack:
+            stack.pop()
+    return "".join(reversed(stack))
 
 
 def text_field(data: Dict[str, Any]) -> Tuple[str, str]:

@@ -32,6 +32,13 @@ from .teacher_pass import annotate_in_shards
 SHARD_SIZE = 1000
 # How a raw text that is one of the annotated texts is counted when rehearsal skips it
 ANNOTATED_SKIP = "annotated texts (trained from your annotations)"
+# What to do when every raw text is one of the annotated texts (a user who annotated their whole corpus):
+# stop, as training on would lose what raw text keeps (docs/reference.md: your own raw text), and say how
+NO_RAW_LEFT = (
+    ". Raw text must hold texts you did not annotate: give them with --paths.raw FILE (more of your own corpus, "
+    "or text like the base's training data, e.g. news for en_core_web_*), or with --strategy component train "
+    "without raw text, --paths.raw null, at the cost it warns of"
+)
 ENTITY_FACTORIES = ("ner", "beam_ner", "entity_ruler", "span_ruler")
 
 _LOADED: Dict[str, Language] = {}
@@ -225,7 +232,8 @@ class Teacher:
             if n_used == 0:
                 why = [f"the first {skip} are held out"] if skip else []
                 why += [f"skipped {describe_skips(skipped)}"] if skipped else []
-                raise InputError(str(raw_path), f"raw text holds no texts to rehearse: {'; '.join(why) or 'none read'}")
+                advice = NO_RAW_LEFT if skipped.get(ANNOTATED_SKIP) else ""
+                raise InputError(str(raw_path), f"raw text holds no texts to rehearse: {'; '.join(why) or 'none read'}{advice}")
             n_passes += 1
             if n_passes & (n_passes - 1) == 0 and not (quiet and quiet()):  # 1, 2, 4, 8, ...: a small raw file wraps often
                 left_out = f"; skipped {describe_skips(skipped)}" if skipped else ""

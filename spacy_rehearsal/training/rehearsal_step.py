@@ -17,10 +17,11 @@ from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc
 from spacy.training import Example
+from wasabi import msg
 
 from .. import messages
 from ..data.taught import Taught, rehearsal_reference
-from ..errors import SettingError
+from ..errors import InputError, SettingError
 from ..teacher.teacher import Teacher
 from .anchor import WeightAnchor
 from .distill import Distiller
@@ -85,7 +86,10 @@ class RehearsalCallback:
             state.distance = self._anchor.pull()
         if info.get("step", 0) % self.every_n_steps:
             return
-        docs = [doc for doc, _ in zip(self._stream, range(self.batch_size))]  # type: ignore[arg-type]
+        try:
+            docs = [doc for doc, _ in zip(self._stream, range(self.batch_size))]  # type: ignore[arg-type]
+        except InputError as e:  # raw text that holds nothing to rehearse, found at the first step: one line, no traceback
+            msg.fail(str(e), exits=1)
         state.n_examples += len(docs)
         if self.mode == "distill":
             for distiller in self._distillers:
