@@ -58,16 +58,20 @@ def iob_spans(tags: Sequence[str]) -> List[TokenSpan]:
     return spans
 
 
-def map_spans(spans: Sequence[TokenSpan], base_spans: Collection[TokenSpan] = ()) -> List[TokenSpan]:
-    """CoNLL spans in OntoNotes labels; MISC (and any other unknown label) left out.
+def map_spans(spans: Sequence[TokenSpan], base_spans: Collection[TokenSpan] = (), keep: Collection[str] = ()) -> List[TokenSpan]:
+    """CoNLL spans in OntoNotes labels; MISC (and any other unknown label) left out unless in `keep`.
 
     base_spans: the base pipeline's entities on the same tokens; a LOC span
     the base labels LOC over exactly the same tokens stays LOC, any other
     becomes GPE.
+    keep: CoNLL labels kept as they are (the mixed benchmark's new type, MISC).
     """
     base_loc = {(s, e) for s, e, label in base_spans if label == "LOC"}
     out = []
     for start, end, label in spans:
+        if label in keep:
+            out.append((start, end, label))
+            continue
         if label not in CONLL_TO_ONTONOTES:
             continue
         new = "LOC" if label == "LOC" and (start, end) in base_loc else CONLL_TO_ONTONOTES[label]
@@ -99,6 +103,6 @@ def prodigy_record(words: Sequence[str], spans: Sequence[TokenSpan]) -> dict:
     }
 
 
-def correction(words: Sequence[str], tags: Sequence[str], base_spans: Collection[TokenSpan] = ()) -> dict:
-    """One CoNLL sentence as the user's exported correction (see the module docstring)."""
-    return prodigy_record(words, map_spans(iob_spans(tags), base_spans))
+def correction(words: Sequence[str], tags: Sequence[str], base_spans: Collection[TokenSpan] = (), keep: Collection[str] = ()) -> dict:
+    """One CoNLL sentence as the user's exported correction (see the module docstring); `keep`: see `map_spans`."""
+    return prodigy_record(words, map_spans(iob_spans(tags), base_spans, keep))

@@ -58,7 +58,7 @@ def test_new_ner_starts_from_the_base_weights_with_only_the_new_labels(base_mode
 def test_fresh_new_ner_does_not_copy(base_model, tmp_path):
     nlp = initialized(base_model, tmp_path, copy_weights=False)
     new, old = nlp.get_pipe(NEW_COMPONENT), spacy.load(base_model).get_pipe("ner")
-    assert nlp.config["initialize"]["after_init"] is None
+    assert nlp.config["initialize"]["after_init"]["copy_weights"] is False
     lower = new.model.get_ref("lower").get_param("W")
     assert not numpy.array_equal(lower, old.model.get_ref("lower").get_param("W"))
 

@@ -12,7 +12,6 @@ from spacy.training.initialize import init_nlp
 
 from spacy_rehearsal.config.render import check_config
 from spacy_rehearsal.config.strategies import NEW_COMPONENT, generate_config
-from spacy_rehearsal.errors import InputError
 from spacy_rehearsal.teacher.base_pipeline import inspect_base
 
 FIRST, SECOND = "GADGET", "DISH"
@@ -96,7 +95,9 @@ def test_component_on_a_component_pipeline_gets_its_own_name(init_config_base, t
     assert nlp.get_pipe(NEW_COMPONENT).labels == (FIRST,) and nlp.get_pipe(second).labels == (SECOND,)
 
 
-def test_component_refuses_a_label_an_earlier_component_predicts(init_config_base, tmp_path):
+def test_correcting_a_label_an_earlier_component_predicts_gates_every_earlier_ner(init_config_base, tmp_path):
     first = add_component(str(init_config_base), FIRST, tmp_path / "first")
-    with pytest.raises(InputError, match=f"'{FIRST}'.*already predicted by '{NEW_COMPONENT}', 'ner'"):
-        generate_config(inspect_base(str(first)), [FIRST], "component")
+    config = Config().from_str(generate_config(inspect_base(str(first)), [FIRST], "component"), interpolate=False)
+    init = config["initialize"]["after_init"]
+    assert init["corrected"] == [FIRST] and init["gate_components"] == [NEW_COMPONENT, "ner"]
+    assert init["component"] == f"{NEW_COMPONENT}2" and set(config["training"]["frozen_components"]) >= {NEW_COMPONENT, "ner"}

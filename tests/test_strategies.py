@@ -61,9 +61,10 @@ def test_component_config_adds_a_new_label_ner_before_the_frozen_original(sm_bas
     assert config["corpora"]["train"]["fill"] == "outside"
     assert config["corpora"]["dev"]["fill"] == "teacher"
     assert config["corpora"]["train"]["teacher_labels"] == [] and config["corpora"]["train"]["raw_path"] == "${paths.raw}"
-    assert config["initialize"]["after_init"] is None  # the default starts from random weights
+    init = config["initialize"]["after_init"]  # the new-types recipe starts from random weights and gates nothing
+    assert init["@callbacks"] == "rehearsal_component.v1" and init["copy_weights"] is False and init["corrected"] == []
     copied = Config().from_str(generate_config(sm_base, [BRAND], "component", copy_weights=True), interpolate=False)
-    assert copied["initialize"]["after_init"]["@callbacks"] == "rehearsal_copy_ner.v1"
+    assert copied["initialize"]["after_init"]["copy_weights"] is True
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -71,10 +72,11 @@ def test_every_strategy_config_builds_the_pipeline(sm_base, strategy):
     check_config(generate_config(sm_base, [BRAND, "SHOE"], strategy))
 
 
-def test_component_refuses_a_label_the_base_predicts(sm_base):
-    with pytest.raises(InputError, match=r"\['ORG'\] already predicted by 'ner'.*--strategy rehearsal"):
-        generate_config(sm_base, [BRAND, "ORG"], "component")
-    # A one-model strategy corrects existing types: gold is authoritative for the labels it covers
+def test_component_corrects_a_label_the_base_predicts(sm_base):
+    config = Config().from_str(generate_config(sm_base, [BRAND, "ORG"], "component"), interpolate=False)
+    assert config["initialize"]["after_init"]["corrected"] == ["ORG"]  # gated off in the original
+    assert config["initialize"]["after_init"]["copy_weights"] is True  # the corrections recipe
+    # A one-model strategy corrects existing types too: gold is authoritative for the labels it covers
     assert "rehearsal_reader.v2" in generate_config(sm_base, ["ORG"], "rehearsal")
 
 
@@ -87,8 +89,10 @@ def test_bad_labels(sm_base, labels, match):
 def test_unknown_strategy_and_depth(sm_base):
     with pytest.raises(InputError, match="unknown strategy 'both'"):
         generate_config(sm_base, [BRAND], "both")
-    with pytest.raises(InputError, match="must be >= 1"):
-        generate_config(sm_base, [BRAND], "component", component_depth=0)
+    with pytest.raises(InputError, match="must be >= 0"):
+        generate_config(sm_base, [BRAND], "component", component_depth=-1)
+    whole = Config().from_str(generate_config(sm_base, [BRAND], "component", component_depth=0), interpolate=False)
+    assert whole["components"][NEW_COMPONENT]["model"]["tok2vec"]["encode"]["depth"] == 4  # 0: all of the base's
     deeper = Config().from_str(generate_config(sm_base, [BRAND], "component", component_depth=9), interpolate=False)
     assert deeper["components"][NEW_COMPONENT]["model"]["tok2vec"]["encode"]["depth"] == 4  # the base's
 
@@ -110,8 +114,8 @@ def test_cli_writes_config_and_refuses_bad_input(base_model, tmp_path):
     assert out.read_text(encoding="utf8").startswith("[paths]")
     again = run_cli("rehearsal", "init-config", base_model, out, "--labels", BRAND)
     assert again.returncode == 1 and "exists: use --force" in again.stdout
-    bad = run_cli("rehearsal", "init-config", base_model, tmp_path / "x.cfg", "--labels", "PERSON")
-    assert bad.returncode == 1 and "already predicted" in bad.stdout and "Traceback" not in bad.stdout + bad.stderr
+    bad = run_cli("rehearsal", "init-config", base_model, tmp_path / "x.cfg", "--labels", "PERSON", "--raw-ratio", "-1")
+    assert bad.returncode == 1 and "--raw-ratio" in bad.stdout and "Traceback" not in bad.stdout + bad.stderr
     assert not (tmp_path / "x.cfg").exists()
     assert "init-config" in run_cli("rehearsal", "--help").stdout
 
@@ -225,5 +229,9 @@ def test_consolidate_trains_the_component_then_one_ner_taught_by_both(tiny_data,
     nlp = spacy.load(out / "model-last")
     assert nlp.pipe_names == spacy.load(base_model).pipe_names  # one NER, as the base
     assert BRAND in nlp.get_pipe("ner").labels
-    refused = run_cli("rehearsal", "consolidate", base_model, tmp_path / "x", "--labels", "PERSON")
-    assert refused.returncode == 1 and "already predicted" in refused.stdout and "Traceback" not in refused.stderr
+    # Corrections: the component step writes the corrections route (a copy of the base NER, PERSON gated in the
+    # original), and the one-model step learns PERSON from its taught NER
+    corrections = run_cli("rehearsal", "consolidate", base_model, tmp_path / "x", "--labels", "PERSON")
+    assert corrections.returncode == 1 and "paths.train" in corrections.stdout and "Traceback" not in corrections.stderr
+    step1 = Config().from_disk(tmp_path / "x" / "component.cfg", interpolate=False)
+    assert step1["initialize"]["after_init"]["corrected"] == ["PERSON"]

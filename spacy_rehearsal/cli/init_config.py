@@ -13,14 +13,9 @@ from typing import Optional
 from spacy.cli._util import Arg, Opt
 from wasabi import msg
 
+from ..config.component import corrected_labels, recipe_for
 from ..config.render import check_config
-from ..config.strategies import (
-    COMPONENT_COPY_WEIGHTS,
-    COMPONENT_DEPTH,
-    COMPONENT_RAW_RATIO,
-    STRATEGIES,
-    generate_config,
-)
+from ..config.strategies import STRATEGIES, generate_config
 from ..errors import InputError, TeacherError
 from ..teacher.base_pipeline import inspect_base
 from ._util import fail, rehearsal_cli, split_labels
@@ -46,9 +41,9 @@ def init_config_cli(
     output: Path = Arg(..., help="Config file to write, or - for standard output"),
     labels: str = Opt(..., "--labels", "-l", help="Comma-separated labels your annotations add, e.g. FASHION_BRAND"),
     strategy: str = Opt("component", "--strategy", "-s", help=STRATEGY_HELP),
-    component_depth: Optional[int] = Opt(COMPONENT_DEPTH, "--component-depth", help="component: at most this many of the base NER's CNN layers in the new NER (fewer: faster)"),
-    copy_weights: bool = Opt(COMPONENT_COPY_WEIGHTS, "--copy-weights/--fresh", help="component: start the new NER from the base NER's weights, or from random ones"),
-    raw_ratio: float = Opt(COMPONENT_RAW_RATIO, "--raw-ratio", help="component: raw sentences taught as O for the new labels, per new example"),
+    component_depth: Optional[int] = Opt(None, "--component-depth", help="component: at most this many of the base NER's CNN layers in the taught NER (0: all; default: 2 for new labels, all for corrections)"),
+    copy_weights: Optional[bool] = Opt(None, "--copy-weights/--fresh", help="component: start the taught NER from the base NER's weights or random ones (default: fresh for new labels, copied for corrections)"),
+    raw_ratio: Optional[float] = Opt(None, "--raw-ratio", help="component: raw sentences taught as O for the taught labels, per annotated example (default: the recipe's)"),
     force: bool = Opt(False, "--force", "-F", help="Overwrite OUTPUT if it exists"),
     # fmt: on
 ) -> None:
@@ -66,8 +61,6 @@ def init_config_cli(
     try:
         if str(output) != "-" and output.exists() and not force:
             raise InputError(str(output), "exists: use --force to overwrite it")
-        if raw_ratio < 0:
-            raise InputError("--raw-ratio", f"must be >= 0, got {raw_ratio}")
         base_pipeline = inspect_base(base)
         text = generate_config(
             base_pipeline,
@@ -86,12 +79,21 @@ def init_config_cli(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf8")
     msg.good(f"Wrote the {strategy} config for {base} to {output}")
-    print(f"Train with: {NEXT_STEP.format(output=output)}")
-    corrected = sorted(set(split_labels(labels) or []) & base_pipeline.labels)
-    if corrected:
+    taught = split_labels(labels) or []
+    uses_raw = recipe_for(taught, base_pipeline, component_depth, copy_weights, raw_ratio).raw_ratio > 0
+    raw_used = uses_raw if strategy == "component" else strategy != "fill-callback"
+    next_step = NEXT_STEP.format(output=output)
+    print(f"Train with: {next_step if raw_used else next_step.replace(' --paths.raw RAW', '')}")
+    corrected = corrected_labels(taught, base_pipeline)
+    if corrected and strategy == "component":
+        kept = sorted(base_pipeline.labels - set(taught))
+        msg.text(f"Correcting {', '.join(corrected)}: the taught NER learns them from your annotations and they are "
+                 f"gated off in the original; keeping {', '.join(kept)} from the original, frozen")
+    elif corrected:
         msg.text(f"Correcting {', '.join(corrected)}: {base} already predicts them, so your annotations decide them "
-                 f"and the teacher's reading of them is never rehearsed (respect_annotations)")
-    if strategy == "component" and raw_ratio > 0 or strategy not in ("component", "fill-callback"):
+                 f"and the teacher's reading of them is never rehearsed (respect_annotations). One model keeps "
+                 f"less of the other types than --strategy component (README: Which strategy?)")
+    if raw_used:
         msg.text(
             "RAW: unlabelled text, from your own corpus or like the base's training text (news for "
             "en_core_web_*). Raw copies of your annotated texts are skipped and strings you annotated are "

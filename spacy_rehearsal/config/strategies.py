@@ -4,9 +4,12 @@ Two ways to teach a pretrained pipeline new entity types without it forgetting
 the old ones:
 
 - "component": the base pipeline stays as it is, frozen, and a second NER
-  that knows only the new labels runs before the original NER. spaCy's NER
-  keeps entities already set on a doc, so the original fills the old types
-  around the new component's spans. Best retention; costs inference time.
+  that knows only the taught labels (the labels your annotations hold: new
+  ones, the base's own ones you correct, or both) runs before the original
+  NER. spaCy's NER keeps entities already set on a doc, so the original fills
+  the kept types around the taught NER's spans; the labels you correct are
+  gated off in the original (`training/gate.py`). Best retention; costs
+  inference time.
 - one model ("rehearsal", "reader", "callback", "fill-callback", "distill"): the base NER
   itself is updated, with the plugin's pseudo-rehearsal routes keeping what it
   knew. No inference cost.
@@ -21,32 +24,16 @@ teacher's entities, so `spacy train` scores old and new types together, and
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from confection import Config
-from spacy.util import copy_config
 
 from ..errors import InputError
 from ..teacher.base_pipeline import BasePipeline
+from .component import NEW_COMPONENT, NO_RAW_COST, Recipe, add_component, recipe_for
+
+__all__ = ["NEW_COMPONENT", "STRATEGIES", "check_labels", "generate_config"]
 from .render import Notes, render
 from .routes import REHEARSAL_ROUTE, ROUTES
 
 STRATEGIES = ("component", "rehearsal", "reader", "callback", "fill-callback", "distill")
-# The name of the new-label NER in the component strategy; a base that already has one (types
-# added one after another) gets "ner_new2", "ner_new3", ... (see `new_component_name`)
-NEW_COMPONENT = "ner_new"
-# Component strategy defaults, chosen on a dev split of the fashion-brands training data
-# (benchmarks/forgetting.py --dev-split, 4 seeds, 30 epochs; docs/benchmarks.md): the new NER
-# has at most 2 CNN layers (the base NER in en_core_web_sm has 4; 2 runs at 0.86x the base
-# pipeline's speed instead of 0.72x) and starts from random weights, which learned the new
-# type better than a copy of the base NER's.
-COMPONENT_DEPTH = 2
-COMPONENT_COPY_WEIGHTS = False
-# Component strategy: raw text taught as O for the new labels, per new example
-COMPONENT_RAW_RATIO = 1.0
-# What rehearsal_check_paths.v1 warns of when the component strategy runs without raw text: the
-# dev-split pilot (benchmarks/results/component_pilot_devsplit.json, "component no raw"; README)
-COMPONENT_NO_RAW_COST = (
-    "the new NER learns from raw text where the new types are not; without it, agreement with the base on "
-    "its other types fell from 0.990 to 0.898 (PERSON recall 0.32) in the project's benchmark"
-)
 CHECK_PATHS = "rehearsal_check_paths.v1"
 
 
@@ -60,21 +47,7 @@ def check_labels(labels: Sequence[str], base: BasePipeline, strategy: str) -> Li
     odd = [label for label in labels if any(c.isspace() for c in label)]
     if odd:
         raise InputError("--labels", f"labels cannot contain white space: {odd}")
-    known = sorted(set(labels) & base.labels)
-    if known and strategy == "component":
-        raise InputError(
-            "--labels",
-            f"{known} already predicted by {', '.join(repr(n) for n in base.ners)} in {base.name}: the component strategy adds new types "
-            f"only (a second NER cannot stop the original predicting a type). To correct an existing type, "
-            f"use --strategy rehearsal",
-        )
     return labels
-
-
-def new_component_name(base: BasePipeline) -> str:
-    """The component strategy's new NER: "ner_new", or the first free "ner_newN" if the base has one."""
-    taken = set(base.components)
-    return next(name for name in (NEW_COMPONENT, *(f"{NEW_COMPONENT}{i}" for i in range(2, len(taken) + 3))) if name not in taken)
 
 
 def generate_config(
@@ -82,9 +55,9 @@ def generate_config(
     labels: Sequence[str],
     strategy: str,
     *,
-    component_depth: Optional[int] = COMPONENT_DEPTH,
-    copy_weights: bool = COMPONENT_COPY_WEIGHTS,
-    raw_ratio: float = COMPONENT_RAW_RATIO,
+    component_depth: Optional[int] = None,
+    copy_weights: Optional[bool] = None,
+    raw_ratio: Optional[float] = None,
 ) -> str:
     """A complete training config for `strategy`, as commented config text.
 
@@ -92,20 +65,23 @@ def generate_config(
     labels (Sequence[str]): The new labels (see `check_labels`).
     strategy (str): One of STRATEGIES.
     component_depth (Optional[int]): Component strategy: at most this many CNN
-        layers in the new NER's tok2vec, the first ones of the base NER's (None:
+        layers in the taught NER's tok2vec, the first ones of the base NER's (0:
         as many as the base's; a tok2vec without CNN layers, e.g. a
-        transformer, is copied whole).
-    copy_weights (bool): Component strategy: start the new NER from the base
-        NER's weights (True) or from random weights (False).
-    raw_ratio (float): Component strategy: raw sentences taught as O for the
-        new labels, per new example.
+        transformer, is copied whole). None: the measured recipe's
+        (`component.recipe_for`: new labels only or corrections).
+    copy_weights (Optional[bool]): Component strategy: start the taught NER
+        from the base NER's weights (True) or from random weights (False).
+        None: the recipe's.
+    raw_ratio (Optional[float]): Component strategy: raw sentences taught as
+        O for the taught labels, per annotated example. None: the recipe's.
     RETURNS (str): The config.
     """
     labels = check_labels(labels, base, strategy)
     config, notes = _common(base, labels, strategy)
     if strategy == "component":
-        _component(config, notes, base, labels, component_depth, copy_weights, raw_ratio)
-        no_raw = ("warn", COMPONENT_NO_RAW_COST) if raw_ratio > 0 else ("ignore", "")
+        recipe = recipe_for(labels, base, component_depth, copy_weights, raw_ratio)
+        _component(config, notes, base, labels, recipe)
+        no_raw = ("warn", NO_RAW_COST) if recipe.raw_ratio > 0 else ("ignore", "")
     else:
         _one_model(config, notes, base, strategy)
         no_raw = ("error", "") if config["training"]["before_update"] is not None else ("ignore", "")
@@ -245,53 +221,14 @@ def _one_model(config: Dict[str, Any], notes: Notes, base: BasePipeline, strateg
         notes[("training.before_update", key)] = note
 
 
-def _component(
-    config: Dict[str, Any],
-    notes: Notes,
-    base: BasePipeline,
-    labels: List[str],
-    depth: Optional[int],
-    copy_weights: bool,
-    raw_ratio: float,
-) -> None:
-    """A new-label NER before the frozen base NER."""
-    new = new_component_name(base)
-    model = copy_config(base.ner_model)
-    if depth is not None:
-        if depth < 1:
-            raise InputError("--component-depth", f"must be >= 1, got {depth}")
-        cnn = _cnn_with_depth(model.get("tok2vec", {}))
-        if cnn is not None:
-            cnn["depth"] = min(depth, cnn["depth"])
-    block = {k: v for k, v in base.config["components"][base.ner].items() if k not in ("model", "source", "replace_listeners")}
-    pipeline = config["nlp"]["pipeline"]
-    pipeline.insert(pipeline.index(base.ner), new)
-    config["components"][new] = {**block, "model": model}
-    config["training"]["frozen_components"] = list(base.components)
-    config["corpora"]["train"] = _reader("${paths.train}", "outside", raw_ratio > 0, raw_ratio, [], train=True)
-    notes[(f"components.{new}", "factory")] = (
-        f"The new labels' NER ({', '.join(labels)}): it runs before '{base.ner}', which keeps its entities and "
-        f"fills the old types around them"
-    )
-    notes[("training", "frozen_components")] = "The base pipeline stays exactly as it was"
-    notes[("corpora.train", "fill")] = "The new component learns only the new labels: everything else is O for it"
+def _component(config: Dict[str, Any], notes: Notes, base: BasePipeline, labels: List[str], recipe: Recipe) -> None:
+    """The taught NER before the frozen base NER (`component.add_component`), and its train corpus."""
+    add_component(config, notes, base, labels, recipe)
+    raw = recipe.raw_ratio > 0
+    config["corpora"]["train"] = _reader("${paths.train}", "outside", raw, recipe.raw_ratio, [], train=True)
+    notes[("corpora.train", "fill")] = "The taught NER learns only your labels: everything else is O for it"
     notes[("corpora.train", "teacher_labels")] = (
-        "[]: raw sentences are taught as O, so the component learns where the new types are not; raw copies "
+        "[]: raw sentences are taught as O, so the taught NER learns where your types are not; raw copies "
         "of your annotated texts are skipped and strings you annotated are left missing (respect_annotations)"
+        if raw else "[]: no raw text in this recipe (rehearsal_ratio = 0)"
     )
-    if copy_weights:
-        config["initialize"]["after_init"] = {
-            "@callbacks": "rehearsal_copy_ner.v1", "base": "${paths.base}", "source": base.ner, "component": new,
-        }
-        notes[("initialize.after_init", "@callbacks")] = (
-            "Start the new component from the base NER's weights (training-time only: the saved pipeline "
-            "does not need the plugin)"
-        )
-
-
-def _cnn_with_depth(tok2vec: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-    """The block holding the CNN depth of a tok2vec config (spacy.Tok2Vec.v2's encoder, or HashEmbedCNN), if any."""
-    for block in (tok2vec.get("encode"), tok2vec):
-        if isinstance(block, dict) and isinstance(block.get("depth"), int):
-            return block
-    return None

@@ -1,4 +1,4 @@
-"""`rehearsal_copy_ner.v1`: start a new-label NER from the base NER's weights.
+"""The component route's taught NER at initialization: `rehearsal_component.v1` and `rehearsal_copy_ner.v1`.
 
 The component strategy (see `strategies.py`) adds a NER that knows only the
 new labels before the frozen original. Trained from random weights it has to
@@ -14,16 +14,24 @@ when the new component has fewer), the hidden layer, and the output rows of
 the actions the two share by name (O). The new labels' output rows start at
 zero. It runs at training time only: the saved pipeline holds plain weights
 and loads without the plugin.
+
+`rehearsal_component.v1` is what `init-config` writes: it copies the weights
+(or not), gates the labels you correct off in the frozen original NER
+(`gate.py`), and writes what was taught into the pipeline's
+`meta["rehearsal"]`, so `spacy rehearsal evaluate` can tell taught labels from
+kept ones.
 """
-from typing import Callable, Tuple, cast
+from typing import Callable, List, Tuple, cast
 
 import spacy
 from spacy.language import Language
+from spacy.pipeline import EntityRecognizer
 from thinc.api import Model
 from thinc.types import FloatsXd
 from wasabi import msg
 
 from ..teacher.base_pipeline import give_own_tok2vec
+from .gate import gate_labels
 
 
 # Registered as "rehearsal_copy_ner.v1" in the "spacy_callbacks" entry point group.
@@ -37,16 +45,72 @@ def create_copy_ner(base: str, component: str, source: str = "ner") -> Callable[
     """
 
     def copy_ner(nlp: Language) -> None:
-        if component not in nlp.component_names:
-            raise ValueError(f"rehearsal_copy_ner.v1: component '{component}' is not in the pipeline {nlp.component_names}")
-        base_nlp = spacy.load(base)
-        if source not in base_nlp.component_names:
-            raise ValueError(f"rehearsal_copy_ner.v1: base pipeline '{base}' has no component '{source}'")
-        give_own_tok2vec(base_nlp, source)  # as the new component's config has it (base_pipeline.inspect_base)
-        copied, kept = copy_ner_weights(base_nlp.get_pipe(source), nlp.get_pipe(component))
-        msg.info(f"Started '{component}' from the weights of {base}'s '{source}': {copied} arrays copied, {kept} new")
+        _copy_from_base(nlp, base, component, source, "rehearsal_copy_ner.v1")
 
     return copy_ner
+
+
+# Registered as "rehearsal_component.v1" in the "spacy_callbacks" entry point group.
+def create_component_init(
+    base: str,
+    component: str,
+    source: str = "ner",
+    copy_weights: bool = False,
+    corrected: List[str] = [],  # noqa: B006 (confection fills it from the config; never mutated)
+    gate_components: List[str] = [],  # noqa: B006
+) -> Callable[[Language], None]:
+    """Create the component route's `[initialize.after_init]` callback.
+
+    base (str): The base pipeline (package name or path).
+    component (str): The taught NER: it learns the labels your annotations hold.
+    source (str): The base NER it copies its weights from.
+    copy_weights (bool): Start the taught NER from `source`'s weights (the
+        corrections route) or leave it as initialized (new labels only).
+    corrected (List[str]): The base's labels your annotations correct: gated off
+        in `gate_components`, so only the taught NER predicts them.
+    gate_components (List[str]): The base's NERs, frozen in the pipeline.
+    RETURNS (Callable[[Language], None]): The callback. It also writes
+        `nlp.meta["rehearsal"]`: the taught NER, its labels, which of them
+        are corrected and which new, and the gated NERs.
+    """
+
+    def init_component(nlp: Language) -> None:
+        name = "rehearsal_component.v1"
+        if copy_weights:
+            _copy_from_base(nlp, base, component, source, name)
+        elif component not in nlp.component_names:
+            raise ValueError(f"{name}: component '{component}' is not in the pipeline {nlp.component_names}")
+        taught = sorted(cast(EntityRecognizer, nlp.get_pipe(component)).labels)
+        # A corrected label the annotations turned out not to hold stays the original's
+        corrected_here = sorted(set(corrected) & set(taught))
+        gated: List[str] = []
+        for other in gate_components:
+            if other not in nlp.component_names:
+                raise ValueError(f"{name}: component '{other}' is not in the pipeline {nlp.component_names}")
+            if other not in nlp.config["training"]["frozen_components"]:
+                raise ValueError(f"{name}: '{other}' must be frozen: training would move its gate")
+            done = gate_labels(cast(EntityRecognizer, nlp.get_pipe(other)), corrected_here)
+            if done:
+                gated.append(other)
+                msg.info(f"Gated {', '.join(done)} off in '{other}': only '{component}' predicts them")
+        nlp.meta["rehearsal"] = {
+            "taught_component": component, "taught_labels": taught,
+            "corrected_labels": corrected_here,
+            "new_labels": sorted(set(taught) - set(corrected)), "gated_components": gated,
+        }
+
+    return init_component
+
+
+def _copy_from_base(nlp: Language, base: str, component: str, source: str, name: str) -> None:
+    if component not in nlp.component_names:
+        raise ValueError(f"{name}: component '{component}' is not in the pipeline {nlp.component_names}")
+    base_nlp = spacy.load(base)
+    if source not in base_nlp.component_names:
+        raise ValueError(f"{name}: base pipeline '{base}' has no component '{source}'")
+    give_own_tok2vec(base_nlp, source)  # as the new component's config has it (base_pipeline.inspect_base)
+    copied, kept = copy_ner_weights(base_nlp.get_pipe(source), nlp.get_pipe(component))
+    msg.info(f"Started '{component}' from the weights of {base}'s '{source}': {copied} arrays copied, {kept} new")
 
 
 def copy_ner_weights(src_pipe: object, dst_pipe: object) -> Tuple[int, int]:

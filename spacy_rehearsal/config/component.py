@@ -1,0 +1,142 @@
+"""The component strategy's config: a taught NER before the frozen original, for new labels and corrections.
+
+The taught NER learns every label your annotations hold (the taught labels);
+the original NER, frozen, runs after it, keeps the taught NER's entities
+(spaCy's NER treats entities already on a doc as fixed) and adds the labels
+you did not teach (the kept labels) around them. What the taught NER is
+depends on what you teach (`recipe_for`):
+
+- new labels only (`NEW_TYPES`): a fresh NER with 2 CNN layers, taught O on
+  raw text where the new types are not;
+- corrections, alone or with new labels (`CORRECTIONS`): a full copy of the
+  base NER (its own tok2vec copy where the base's listens to a shared one),
+  trained on your annotations, and the corrected labels gated off in the
+  original (`training/gate.py`), so they come from the taught NER only.
+
+`rehearsal_component.v1` (`training/component.py`) does the copying and the
+gating in `[initialize.after_init]` and writes `meta["rehearsal"]`.
+"""
+from dataclasses import dataclass, replace
+from typing import Any, Dict, List, Optional
+
+from spacy.util import copy_config
+
+from ..errors import InputError
+from ..teacher.base_pipeline import BasePipeline
+from .render import Notes
+
+# The taught NER's name; a base that already has one (types added one after another) gets "ner_new2", ...
+NEW_COMPONENT = "ner_new"
+COMPONENT_INIT = "rehearsal_component.v1"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How the taught NER starts and what it learns from raw text.
+
+    depth (Optional[int]): At most this many CNN layers of the base NER's (None: all of them).
+    copy_weights (bool): Start from the base NER's weights, or from random ones.
+    raw_ratio (float): Raw sentences taught as O for the taught labels, per annotated example.
+    """
+
+    depth: Optional[int]
+    copy_weights: bool
+    raw_ratio: float
+
+
+# New labels only: chosen on a dev split of the fashion-brands training data (benchmarks/forgetting.py
+# --dev-split, 4 seeds, 30 epochs; docs/benchmarks.md). 2 CNN layers (the base NER in en_core_web_sm has 4)
+# run at 0.86x the base pipeline's speed instead of 0.72x; random weights learned the new type better than a
+# copy; raw text taught O keeps the new NER off the old types (without it agreement fell from 0.990 to 0.898).
+NEW_TYPES = Recipe(depth=2, copy_weights=False, raw_ratio=1.0)
+# Corrections (the base's own labels, with or without new ones): chosen on a dev split of CoNLL train
+# (benchmarks/corrections.py --dev-split --methods component ..., docs/benchmarks.md): a full copy of the base
+# NER keeps what it knew of the corrected types and learns the corrections.
+CORRECTIONS = Recipe(depth=None, copy_weights=True, raw_ratio=0.0)
+# What rehearsal_check_paths.v1 warns of when a route with raw text runs without it: the dev-split pilot
+# (benchmarks/results/component_pilot_devsplit.json, "component no raw"; README)
+NO_RAW_COST = (
+    "the new NER learns from raw text where the new types are not; without it, agreement with the base on "
+    "its other types fell from 0.990 to 0.898 (PERSON recall 0.32) in the project's benchmark"
+)
+
+
+def corrected_labels(labels: List[str], base: BasePipeline) -> List[str]:
+    """The taught labels the base already predicts."""
+    return sorted(set(labels) & base.labels)
+
+
+def recipe_for(
+    labels: List[str], base: BasePipeline, depth: Optional[int] = None, copy_weights: Optional[bool] = None,
+    raw_ratio: Optional[float] = None,
+) -> Recipe:
+    """The measured recipe for what `labels` teach `base`, with any setting the user gave in its place.
+
+    depth: None keeps the recipe's; 0 means all of the base NER's CNN layers.
+    """
+    recipe = CORRECTIONS if corrected_labels(labels, base) else NEW_TYPES
+    if depth is not None:
+        if depth < 0:
+            raise InputError("--component-depth", f"must be >= 0 (0: all of the base NER's layers), got {depth}")
+        recipe = replace(recipe, depth=depth or None)
+    if copy_weights is not None:
+        recipe = replace(recipe, copy_weights=copy_weights)
+    if raw_ratio is not None:
+        if raw_ratio < 0:
+            raise InputError("--raw-ratio", f"must be >= 0, got {raw_ratio}")
+        recipe = replace(recipe, raw_ratio=raw_ratio)
+    return recipe
+
+
+def new_component_name(base: BasePipeline) -> str:
+    """The taught NER's name: "ner_new", or the first free "ner_newN" if the base has one."""
+    taken = set(base.components)
+    return next(name for name in (NEW_COMPONENT, *(f"{NEW_COMPONENT}{i}" for i in range(2, len(taken) + 3))) if name not in taken)
+
+
+def add_component(config: Dict[str, Any], notes: Notes, base: BasePipeline, labels: List[str], recipe: Recipe) -> str:
+    """Put the taught NER before the frozen base NER in `config`; RETURNS its name.
+
+    The train corpus is the caller's (the reader with fill "outside" and raw
+    text taught O, at `recipe.raw_ratio`).
+    """
+    new = new_component_name(base)
+    corrected = corrected_labels(labels, base)
+    model = copy_config(base.ner_model)
+    if recipe.depth is not None:
+        cnn = _cnn_with_depth(model.get("tok2vec", {}))
+        if cnn is not None:
+            cnn["depth"] = min(recipe.depth, cnn["depth"])
+    block = {k: v for k, v in base.config["components"][base.ner].items() if k not in ("model", "source", "replace_listeners")}
+    pipeline = config["nlp"]["pipeline"]
+    pipeline.insert(pipeline.index(base.ner), new)
+    config["components"][new] = {**block, "model": model}
+    config["training"]["frozen_components"] = list(base.components)
+    kept = "the kept types"
+    notes[(f"components.{new}", "factory")] = (
+        f"The taught NER ({', '.join(labels)}): it runs before '{base.ner}', which keeps its entities and fills "
+        f"{kept} around them" + (f"; {', '.join(corrected)} are gated off in {', '.join(base.ners)}" if corrected else "")
+    )
+    notes[("training", "frozen_components")] = "The base pipeline stays as it was (only the gated labels' output biases change)" \
+        if corrected else "The base pipeline stays exactly as it was"
+    config["initialize"]["after_init"] = {
+        "@callbacks": COMPONENT_INIT, "base": "${paths.base}", "component": new, "source": base.ner,
+        "copy_weights": recipe.copy_weights, "corrected": corrected, "gate_components": list(base.ners) if corrected else [],
+    }
+    notes[("initialize.after_init", "copy_weights")] = (
+        "Start the taught NER from the base NER's weights (true) or random ones (false): the measured recipe for "
+        + ("corrections" if corrected else "new labels only")
+    )
+    notes[("initialize.after_init", "corrected")] = (
+        "Labels the base predicts that your annotations correct: their B-/U- output biases are set to -1e4 in "
+        "gate_components, which then never predict them (plain weights: the saved pipeline needs no plugin)"
+    )
+    return new
+
+
+def _cnn_with_depth(tok2vec: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """The block holding the CNN depth of a tok2vec config (spacy.Tok2Vec.v2's encoder, or HashEmbedCNN), if any."""
+    for block in (tok2vec.get("encode"), tok2vec):
+        if isinstance(block, dict) and isinstance(block.get("depth"), int):
+            return block
+    return None
