@@ -7,20 +7,25 @@ Each RUN_DIR (e.g. `metrics/naive`) is named after its run and holds:
   on held-out text: agreement with the base pipeline per label (what was
   forgotten) and gold P/R/F on the old labels;
 - `fashion.json` (optional): the same command with the new label's gold data
-  (how well the new label was learnt);
+  (how well the new label was learnt, and agreement on the user's own texts
+  outside the gold spans of the taught labels);
 - `changes.html` (optional): the page `spacy rehearsal evaluate --html` writes
   (the sentences where the run and the base differ); the report links to it.
 
 Writes a Markdown report with one column per run, and with `--plot` a PNG
-with per-label agreement F, gold F1 on the old labels and gold F1 on the new
-labels, runs side by side (needs matplotlib).
+with per-label agreement F (labels with too few base entities to judge drawn
+apart), agreement on the user's own texts, gold F1 on the old labels and gold
+F1 on the new labels, runs side by side (needs matplotlib). A zero is drawn
+as a marker with its value, the legend above the panels; every figure the
+PNG shows is in the Markdown report.
 """
 import argparse
 import json
 import os
 import sys
+import textwrap
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from spacy_rehearsal.scoring import format_table
 
@@ -68,6 +73,19 @@ def _mark(value: Optional[float], flagged: bool) -> object:
     return f"**{value:.3f}** ⚠" if flagged else value
 
 
+def _own_agreement(run: "Run") -> Optional[float]:
+    """Agreement F on the user's own texts (fashion.json), measured outside the gold spans of the taught labels."""
+    if run.learning is None or not run.learning.get("taught", {}).get("outside_gold"):
+        return None
+    return run.learning["agreement"]["micro"]["f"]
+
+
+def unjudged(result: Result) -> List[str]:
+    """Labels with fewer base entities than --min-count: their agreement is shown, never flagged."""
+    counts, min_count = result["counts"]["base"], result.get("min_count", 1)
+    return sorted(label for label, s in result["agreement"]["per_label"].items() if 0 < s["n_ref"] and counts.get(label, 0) < min_count)
+
+
 def _flagged_summary(flagged: List[str], shown: int = 6) -> str:
     if not flagged:
         return "none"
@@ -102,6 +120,9 @@ def render(runs: List[Run], output_dir: Optional[Path] = None) -> str:
     labels_new = new_labels(runs)
     header = ["Run", "Agreement F (micro)", "Agreement R (micro)", "Labels under threshold", "Old labels gold F (base)", "Old labels gold F"]
     header += [f"{label} gold F" for label in labels_new]
+    own = any(_own_agreement(run) is not None for run in runs)
+    if own:
+        header.append("Agreement F on your texts")
     rows = []
     for run in runs:
         r = run.forgetting
@@ -114,8 +135,15 @@ def render(runs: List[Run], output_dir: Optional[Path] = None) -> str:
             _gold_f(r, "updated"),
         ]
         row += [_gold_f(run.learning, "updated", label) for label in labels_new]
+        if own:
+            row.append(_own_agreement(run))
         rows.append(row)
     out += [format_table(header, rows), ""]
+    if own:
+        ref = next(run.learning for run in runs if _own_agreement(run) is not None)
+        out += [f"Agreement F on your texts: on `{ref['gold_path']}`, the base's entities of the types it keeps, outside "
+                f"the gold spans of the taught labels ({', '.join(ref['taught']['labels'])}): a change you taught is not "
+                f"counted as forgetting.", ""]
     pages = [run for run in runs if run.changes is not None]
     if pages:
         links = ", ".join(f"[{run.name}]({_relative(run.changes, output_dir)})" for run in pages)
@@ -124,11 +152,15 @@ def render(runs: List[Run], output_dir: Optional[Path] = None) -> str:
     out += ["## Agreement F with the base pipeline, per label", ""]
     per_label = sorted({label for run in runs for label, s in run.forgetting["agreement"]["per_label"].items() if s["n_ref"] > 0})
     rows = []
+    too_few = set(unjudged(first))
     for label in per_label:
-        row = [label, first["counts"]["base"].get(label, 0)]
+        row = [label + (" (too few entities to judge)" if label in too_few else ""), first["counts"]["base"].get(label, 0)]
         row += [_mark(_agreement_f(run.forgetting, label), label in run.forgetting["flagged"]) for run in runs]
         rows.append(row)
     out += [format_table(["Label", "Base entities"] + names, rows), ""]
+    if too_few:
+        out += [f"Too few entities to judge: labels with fewer than {first.get('min_count', 1)} base entities, where one "
+                f"entity moves agreement by 1/n; shown, never flagged, and drawn apart in the plot.", ""]
 
     if "gold" in first:
         gold = first["gold"]
@@ -163,8 +195,38 @@ def _relative(path: Path, start: Optional[Path]) -> str:
     return Path(os.path.relpath(path.resolve(), start.resolve())).as_posix()
 
 
-def plot(runs: List[Run], path: Path) -> None:
-    """A PNG with agreement F, old-label gold F1 and new-label gold F1 per run."""
+def _panels(runs: List[Run]) -> List[Tuple[str, List[str], List[Tuple[str, List[Optional[float]]]]]]:
+    """(title, x labels, [(series name, values)]) for each panel of the plot; None: no figure for that bar."""
+    first = runs[0].forgetting
+    labels = sorted({label for run in runs for label, s in run.forgetting["agreement"]["per_label"].items() if s["n_ref"] > 0})
+    too_few = set(unjudged(first))
+    judged, rare = [lab for lab in labels if lab not in too_few], [lab for lab in labels if lab in too_few]
+    panels = []
+    for title, group in (("Agreement F with the base pipeline", judged), (TOO_FEW, rare)):
+        if group:
+            panels.append((title, group, [(run.name, [_agreement_f(run.forgetting, lab) for lab in group]) for run in runs]))
+    if any(_own_agreement(run) is not None for run in runs):
+        panels.append((OWN_TEXTS, ["kept types"], [(run.name, [_own_agreement(run)]) for run in runs]))
+    if "gold" in first:
+        gl = first["gold"]["labels"]
+        series = [("base", [_gold_f(first, "base", lab) for lab in gl])]
+        series += [(run.name, [_gold_f(run.forgetting, "updated", lab) for lab in gl]) for run in runs]
+        panels.append(("Gold F1, old labels", gl, series))
+    nl = new_labels(runs)
+    if nl:
+        ref = next(run.learning for run in runs if run.learning is not None)
+        series = [("base", [_gold_f(ref, "base", lab) for lab in nl])]
+        series += [(run.name, [_gold_f(run.learning, "updated", lab) for lab in nl]) for run in runs]
+        panels.append(("Gold F1, new labels", nl, series))
+    return panels
+
+
+TOO_FEW = "Too few entities to judge"
+OWN_TEXTS = "Agreement F on your texts"
+
+
+def figure(runs: List[Run]) -> Any:
+    """The report's matplotlib figure: bars per run, zeros drawn as a marker with their value, the legend above the panels."""
     try:
         import matplotlib
     except ImportError:
@@ -173,38 +235,46 @@ def plot(runs: List[Run], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     first = runs[0].forgetting
-    labels = sorted({label for run in runs for label, s in run.forgetting["agreement"]["per_label"].items() if s["n_ref"] > 0})
-    panels = [("Agreement F with the base pipeline", labels, [(run.name, [_agreement_f(run.forgetting, lab) or 0.0 for lab in labels]) for run in runs])]
-    if "gold" in first:
-        gl = first["gold"]["labels"]
-        series = [("base", [_gold_f(first, "base", lab) or 0.0 for lab in gl])]
-        series += [(run.name, [_gold_f(run.forgetting, "updated", lab) or 0.0 for lab in gl]) for run in runs]
-        panels.append(("Gold F1, old labels", gl, series))
-    nl = new_labels(runs)
-    if nl:
-        ref = next(run.learning for run in runs if run.learning is not None)
-        series = [("base", [_gold_f(ref, "base", lab) or 0.0 for lab in nl])]
-        series += [(run.name, [_gold_f(run.learning, "updated", lab) or 0.0 for lab in nl]) for run in runs]
-        panels.append(("Gold F1, new labels", nl, series))
+    panels = _panels(runs)
     # One colour per series across the panels: the base grey, each run its own.
     palette = plt.get_cmap("tab10").colors
     colors = {"base": "#9e9e9e", **{run.name: palette[i % len(palette)] for i, run in enumerate(runs)}}
     ratios = [max(len(p[1]), 2) for p in panels]
-    fig, axes = plt.subplots(1, len(panels), figsize=(2 + 0.6 * sum(ratios), 4.8), squeeze=False, gridspec_kw={"width_ratios": ratios})
+    fig, axes = plt.subplots(1, len(panels), figsize=(2 + 0.6 * sum(ratios), 5.2), squeeze=False, gridspec_kw={"width_ratios": ratios})
     for ax, (title, xlabels, series) in zip(axes[0], panels):
         width = 0.8 / len(series)
+        rare = title == TOO_FEW
         for i, (name, values) in enumerate(series):
-            ax.bar([x - 0.4 + width * (i + 0.5) for x in range(len(xlabels))], values, width, label=name, color=colors[name])
+            xs = [x - 0.4 + width * (i + 0.5) for x in range(len(xlabels))]
+            heights = [v or 0.0 for v in values]
+            ax.bar(xs, heights, width, color=colors[name], alpha=0.35 if rare else 1.0, hatch="//" if rare else None)
+            for x, value in zip(xs, values):
+                if value == 0.0:  # a zero bar has no height: a marker and its value say it is zero, not missing
+                    ax.plot([x], [0.0], marker="v", color=colors[name], markersize=6, clip_on=False)
+                    ax.text(x, 0.03, "0", ha="center", va="bottom", fontsize=7, color=colors[name])
         if title.startswith("Agreement"):
             ax.axhline(first["threshold"], color="#d62728", linestyle="--", linewidth=1)
+        if rare:
+            title = f"{TOO_FEW} (< {first.get('min_count', 1)} base entities: not judged)"
+        title = textwrap.fill(title, width=max(16, 9 * len(xlabels)))  # narrow panels: no title runs into the next
         ax.set_xticks(range(len(xlabels)))
         ax.set_xticklabels(xlabels, rotation=45, ha="right", fontsize=8)
         ax.set_ylim(0, 1.05)
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=9)
     handles = [plt.Rectangle((0, 0), 1, 1, color=colors[name]) for name in colors]
-    fig.legend(handles, list(colors), loc="upper right", ncol=len(colors), fontsize=8, frameon=False)
-    fig.suptitle(f"Base {first['base']}, {first['n_docs']} held-out texts", fontsize=9, x=0.02, ha="left")
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    handles.append(plt.Line2D([0], [0], color="#d62728", linestyle="--", linewidth=1))
+    names = list(colors) + [f"threshold {first['threshold']}"]
+    fig.suptitle(f"Base {first['base']}, {first['n_docs']} held-out texts", fontsize=9, x=0.01, y=0.99, ha="left", va="top")
+    fig.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.955), ncol=len(names), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.92))
+    return fig
+
+
+def plot(runs: List[Run], path: Path) -> None:
+    """Write the report's PNG: agreement F (judged labels, and those too few to judge apart), agreement on your texts, gold F1."""
+    import matplotlib.pyplot as plt
+
+    fig = figure(runs)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png", dpi=100)
     plt.close(fig)

@@ -151,13 +151,21 @@ def plot_results(result: Dict[str, Any], path: Path) -> None:
     per_label = result["agreement"]["per_label"]
     labels = [label for label, s in per_label.items() if s["n_ref"] > 0]
     panels = 2 if "gold" in result else 1
-    fig, axes = plt.subplots(1, panels, figsize=(max(6.0, 0.55 * len(labels)) + 4.0 * (panels - 1), 4.5), squeeze=False)
+    fig, axes = plt.subplots(1, panels, figsize=(max(6.0, 0.55 * len(labels)) + 4.0 * (panels - 1), 5.0), squeeze=False)
     ax = axes[0][0]
     width = 0.4
     xs = list(range(len(labels)))
     ax.bar([x - width / 2 for x in xs], [1.0] * len(labels), width, label="base (reference)", color="#9e9e9e")
     colors = ["#d62728" if label in result["flagged"] else "#1f77b4" for label in labels]
-    ax.bar([x + width / 2 for x in xs], [per_label[label]["f"] for label in labels], width, label="updated", color=colors)
+    rare = {label for label in labels if result["counts"]["base"].get(label, 0) < result["min_count"]}
+    judged = [x for x, label in zip(xs, labels) if label not in rare]
+    ax.bar([x + width / 2 for x in judged], [per_label[labels[x]]["f"] for x in judged], width, label="updated",
+           color=[colors[x] for x in judged])
+    unjudged = [x for x, label in zip(xs, labels) if label in rare]
+    if unjudged:  # drawn apart: pale and hatched, never flagged
+        ax.bar([x + width / 2 for x in unjudged], [per_label[labels[x]]["f"] for x in unjudged], width, color="#1f77b4",
+               alpha=0.3, hatch="//", label=f"too few entities to judge (< {result['min_count']})")
+    _mark_zeros(ax, [x + width / 2 for x in xs], [per_label[label]["f"] for label in labels])
     ax.axhline(result["threshold"], color="#d62728", linestyle="--", linewidth=1, label=f"threshold {result['threshold']}")
     _style_axis(ax, labels, "Agreement F with the base pipeline")
     if "gold" in result:
@@ -171,6 +179,8 @@ def plot_results(result: Dict[str, Any], path: Path) -> None:
 
         ax.bar([x - width / 2 for x in xs], [f_of(gold["base"], g) for g in glabels], width, label="base", color="#9e9e9e")
         ax.bar([x + width / 2 for x in xs], [f_of(gold["updated"], g) for g in glabels], width, label="updated", color="#2ca02c")
+        _mark_zeros(ax, [x - width / 2 for x in xs], [f_of(gold["base"], g) for g in glabels])
+        _mark_zeros(ax, [x + width / 2 for x in xs], [f_of(gold["updated"], g) for g in glabels])
         _style_axis(ax, glabels, "Gold F1")
     fig.suptitle(f"{result['updated']} vs {result['base']} ({result['n_docs']} texts)", fontsize=9)
     fig.tight_layout()
@@ -179,9 +189,17 @@ def plot_results(result: Dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def _mark_zeros(ax: Any, xs: List[float], values: List[float]) -> None:
+    """A zero bar has no height: a marker and its value say it is zero, not missing."""
+    for x, value in zip(xs, values):
+        if value == 0.0:
+            ax.plot([x], [0.0], marker="v", color="#333333", markersize=5, clip_on=False)
+            ax.text(x, 0.03, "0", ha="center", va="bottom", fontsize=7)
+
+
 def _style_axis(ax: Any, labels: List[str], title: str) -> None:
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
     ax.set_ylim(0, 1.05)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.08), ncol=2, frameon=False)  # above the axes, over no bar
