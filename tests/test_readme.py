@@ -7,6 +7,7 @@ appended, to take a minute instead of half an hour; nothing else is changed.
 The Python block (`spacy.load` on the trained pipeline) runs with the plugin's
 import blocked, as the README says it needs only spaCy.
 """
+import json
 import os
 import re
 import shlex
@@ -23,14 +24,18 @@ BLOCK_PLUGIN = "import sys; sys.modules['spacy_rehearsal'] = None  # importing t
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 
 
-def quickstart_section(readme: str) -> str:
-    return readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+def quickstart_section(readme: str, heading: str = "## Quickstart") -> str:
+    """A section's text up to the next heading of any level."""
+    return re.split(r"\n#{2,3} ", readme.split(heading, 1)[1], maxsplit=1)[0]
 
 
-def quickstart_commands(readme: str) -> List[List[str]]:
-    """The commands of the bash block that runs `spacy train` in the Quickstart section."""
-    blocks = [b for b in re.findall(r"```bash\n(.*?)```", quickstart_section(readme), flags=re.S) if "spacy train" in b]
-    assert len(blocks) == 1, "the Quickstart section should have one bash block with `spacy train`"
+CORRECTIONS = "### Correcting the base's own types"
+
+
+def quickstart_commands(readme: str, heading: str = "## Quickstart") -> List[List[str]]:
+    """The commands of the bash block that runs `spacy train` in the Quickstart section (or another)."""
+    blocks = [b for b in re.findall(r"```bash\n(.*?)```", quickstart_section(readme, heading), flags=re.S) if "spacy train" in b]
+    assert len(blocks) == 1, f"the {heading} section should have one bash block with `spacy train`"
     commands = []
     for line in blocks[0].replace("\\\n", " ").splitlines():
         args = shlex.split(line, comments=True)
@@ -80,6 +85,14 @@ def test_quickstart_runs_as_written(shared_data, base_model, tmp_path):
     assert "rehearsal_reader.v2 ../shared/data/fashion_brands/fashion_brands_training.jsonl: 1235 examples" in train_log
     assert "100 rehearsal texts drawn a call from corpus/raw/train.txt" in train_log
     assert "<html" in (clone / "training" / "changes.html").read_text(encoding="utf8").lower()
+
+    # The corrections example, in the same clone (prepare wrote its data)
+    for args in quickstart_commands(readme, CORRECTIONS):
+        args = [sys.executable, *args[1:]] + (SHORTEN_TRAIN if "train" in args[:4] else [])
+        proc = subprocess.run(args, cwd=clone, capture_output=True, text=True, env=env, timeout=900)
+        assert proc.returncode == 0, f"{shlex.join(args)}\n{(proc.stdout + proc.stderr)[-4000:]}"
+    corrected = json.loads((clone / "training" / "corrections" / "model-last" / "meta.json").read_text(encoding="utf8"))
+    assert corrected["rehearsal"]["corrected_labels"] == ["GPE", "ORG", "PERSON"]
 
     # The trained pipeline loads and runs with spaCy alone.
     proc = subprocess.run([sys.executable, "-c", BLOCK_PLUGIN + quickstart_python(readme)], cwd=clone,
