@@ -91,8 +91,9 @@ def init_config_cli(
                  f"gated off in the original; keeping {', '.join(kept)} from the original, frozen")
     elif corrected:
         msg.text(f"Correcting {', '.join(corrected)}: {base} already predicts them, so your annotations decide them "
-                 f"and the teacher's reading of them is never rehearsed (respect_annotations). One model keeps "
-                 f"less of the other types than --strategy component (README: Which strategy?)")
+                 f"and the teacher's reading of them is never rehearsed (respect_annotations). Measured cost of one "
+                 f"model (README: Which strategy?): 0.90-0.93 of naive's gain at 0.78-0.82 agreement on the other "
+                 f"types, where --strategy component kept 1.00 at 0.97")
     if raw_used:
         msg.text(
             "RAW: unlabelled text, from your own corpus or like the base's training text (news for "
