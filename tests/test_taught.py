@@ -87,6 +87,29 @@ def test_component_raw_text_is_o_except_for_annotated_strings(base_model, files)
     assert all(t.ent_iob_ == "O" for t in refs[RAW[2]])
 
 
+MISC_ANNOTATED = [
+    {"text": "The German team won the final.", "spans": [{"start": 4, "end": 10, "label": "MISC"}]},
+    {"text": "Dutch fans cheered in Amsterdam.", "spans": [{"start": 0, "end": 5, "label": "MISC"}]},
+]
+MISC_RAW = ["The French coach arrived in Paris on Monday."]
+
+
+@pytest.mark.parametrize("share,french", [(0.0, ("O", "")), (0.75, ("", ""))])
+def test_component_raw_text_leaves_the_labels_your_annotations_relabel_missing(base_model, tmp_path, capsys, share, french):
+    base = spacy.load(base_model)
+    assert [(e.text, e.label_) for e in base(MISC_RAW[0]).ents if e.text == "French"] == [("French", "NORP")]
+    assert all(e.label_ == "NORP" for r in MISC_ANNOTATED for e in base(r["text"]).ents if e.text in ("German", "Dutch"))
+    train, raw = tmp_path / "train.jsonl", tmp_path / "raw.txt"
+    train.write_text("".join(json.dumps(r) + "\n" for r in MISC_ANNOTATED), encoding="utf8")
+    raw.write_text("\n".join(MISC_RAW) + "\n", encoding="utf8")
+    corpus = reader(train, raw, fill="outside", teacher_labels=[], relabelled_share=share)
+    ref = next(eg.reference for eg in corpus(spacy.blank("en")) if eg.reference.text == MISC_RAW[0])
+    assert labels_of(ref, ["French"]) == [french]  # O without the rule; missing where MISC relabels the base's NORP
+    assert labels_of(ref, ["Monday"]) == [("O", "")] and labels_of(ref, ["Paris"]) == [("O", "")]
+    out = " ".join(capsys.readouterr().out.split())
+    assert ("NORP (2 of 2)" in out and "NORP entities in raw text are left missing" in out) == (share > 0)
+
+
 def test_raw_text_that_is_all_annotated_fails_before_training(base_model, files, tmp_path):
     raw = tmp_path / "copies.txt"
     raw.write_text("".join(r["text"] + "\n" for r in ANNOTATED), encoding="utf8")

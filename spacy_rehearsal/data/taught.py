@@ -54,6 +54,8 @@ class Taught:
     labels: FrozenSet[str]
     texts: Set[str] = field(default_factory=set)
     phrases: Set[Tuple[str, ...]] = field(default_factory=set)
+    # Teacher labels your annotations mostly relabel (see `relabelled_shares`): their raw-text entities are missing
+    relabelled: FrozenSet[str] = frozenset()
     _lengths: Dict[str, Set[int]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -101,6 +103,9 @@ class Taught:
                 masked.update(range(start, end))
         for start, end in self.mentions(doc):
             masked.update(range(start, end))
+        for ent in doc.ents if self.relabelled else ():  # the teacher's own reading, whatever labels it may teach
+            if ent.label_ in self.relabelled:
+                masked.update(range(ent.start, ent.end))
         return masked
 
     def reference(self, doc: Doc, teacher_spans: Sequence[TokenSpan], vocab: Vocab) -> Doc:
@@ -129,6 +134,23 @@ class Taught:
             f"{len(refs)} rehearsal texts have {n_masked} tokens left missing (strings you annotated, the "
             f"teacher's entities of those labels); raw copies of annotated texts are skipped"
         )
+
+
+def relabelled_shares(examples: Iterable[Tuple[Doc, Sequence[TokenSpan]]]) -> Dict[str, Tuple[int, int]]:
+    """Per teacher label: how many of its entities on your annotated texts overlap a span you annotated, of how many.
+
+    examples: Annotated docs carrying the teacher's entities, with their gold token spans.
+    A label most of whose entities you annotated as a taught label (CoNLL's MISC over the base's NORP) is one
+    your raw text mentions as your label too: teaching its raw-text entities O would teach against your labels.
+    """
+    counts: Dict[str, List[int]] = {}
+    for doc, gold in examples:
+        for ent in doc.ents:
+            hit = any(ent.start < end and start < ent.end for start, end, _ in gold)
+            pair = counts.setdefault(ent.label_, [0, 0])
+            pair[0] += int(hit)
+            pair[1] += 1
+    return {label: (hit, total) for label, (hit, total) in counts.items()}
 
 
 def taught_from_records(records: Iterable[Record], make_doc: Callable[[Record], Doc]) -> Taught:

@@ -8,16 +8,16 @@ return is `corpus.RehearsalCorpus`. v2 respects your annotations on raw text
 from collections import Counter
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Literal, Optional, Sequence, Tuple
+from typing import Callable, Dict, FrozenSet, Iterable, List, Literal, Optional, Sequence, Tuple
 
 from spacy.language import Language
 from spacy.training import Example
 
 from .. import messages
-from ..data.formats import Record, check_raw_path, read_annotations
+from ..data.formats import Record, check_raw_path, iter_records_as_raw, read_annotations
 from ..data.merge import Fill, TokenSpan, gold_token_spans
 from ..data.rawtext import too_long_reason
-from ..data.taught import Taught
+from ..data.taught import Taught, relabelled_shares
 from ..data.textfiles import FileStats
 from ..errors import InputError, SettingError
 from ..teacher.teacher import Teacher
@@ -106,6 +106,7 @@ def create_rehearsal_reader_v2(
     misaligned_spans: Misaligned = "error",
     respect_annotations: bool = True,
     labels: Optional[List[str]] = None,
+    relabelled_share: float = 0.0,
 ) -> Callable[[Language], Iterable[Example]]:
     """`rehearsal_reader.v1` whose raw text never argues with your annotations (`respect_annotations = true`).
 
@@ -115,6 +116,11 @@ def create_rehearsal_reader_v2(
         exactly (init-config writes its `--labels` here): a label named that
         no usable example holds, or one held that is not named, stops at
         config resolve time with one line naming both sets. None: no check.
+    relabelled_share (float): With raw text and `respect_annotations`: a
+        teacher label at least this share of whose entities on your annotated
+        texts overlap your spans is "relabelled" (the base's NORP where you
+        annotated MISC): its raw-text entities are left missing, never O.
+        0 (the default): off. The reader prints what it decided.
     Every other argument is v1's (see `create_rehearsal_reader`); v2 turns
     `respect_annotations` on.
     """
@@ -140,6 +146,7 @@ def _create_reader(
     misaligned_spans: Misaligned,
     respect_annotations: bool,
     labels: Optional[List[str]] = None,
+    relabelled_share: float = 0.0,
 ) -> Callable[[Language], Iterable[Example]]:
     """The body of every version: `name` is the registered name, for messages."""
     if path is None:
@@ -173,6 +180,8 @@ def _create_reader(
     taught = None
     if respect_annotations and n_rehearsal:
         taught = Taught.from_docs((teacher_.make_doc(record), gold) for record, gold in examples)
+        if relabelled_share > 0:
+            taught.relabelled = _relabelled(name, path, examples, teacher_, cache_dir, relabelled_share)
     return RehearsalCorpus(
         examples,
         teacher_,
@@ -186,6 +195,22 @@ def _create_reader(
         taught=taught,
         name=name,
     )
+
+
+def _relabelled(
+    name: str, path: Path, examples: List[Tuple[Record, List[TokenSpan]]], teacher: Teacher, cache_dir: Optional[Path],
+    share: float,
+) -> FrozenSet[str]:
+    """The teacher labels your annotations mostly relabel (`relabelled_share`), measured and printed."""
+    docs = teacher.annotate(iter_records_as_raw(record for record, _ in examples), cache_dir=cache_dir, desc="annotated texts")
+    shares = relabelled_shares((doc, gold) for doc, (_, gold) in zip(docs, examples))
+    chosen = sorted(label for label, (hit, total) in shares.items() if total and hit / total >= share)
+    described = ", ".join(f"{label} ({hit} of {total})" for label, (hit, total) in sorted(
+        shares.items(), key=lambda item: -item[1][0] / item[1][1]) if hit)
+    what = f"its {', '.join(chosen)} entities in raw text are left missing, not taught O" if chosen else "none left missing"
+    messages.info(f"{name} {path}: the base's entities that lie on your spans: {described or 'none'}; at least "
+                  f"{share:.0%} relabelled: {what}", once=True)
+    return frozenset(chosen)
 
 
 def _align_records(
