@@ -152,6 +152,8 @@ CONFIGS: Dict[str, Any] = {
     # Raw text that does not teach O on the base's labels your annotations mostly relabel (MISC over NORP)
     "component relabelled": ("component.cfg", {"corpora.train.relabelled_share": 0.75},
                              "component, the base's entities of labels >= 75% of which lie on your spans left missing in raw text"),
+    "component d4 relabelled": (Generated("component", 4, True, 1.0), {"corpora.train.relabelled_share": 0.75},
+                                "component d4 (a full copy, raw text 1:1) with relabelled_share 0.75"),
     "component d2": (Generated("component", 2, True, 1.0), {}, "component: 2 of the base NER's 4 CNN layers copied, raw text 1:1 as O"),
     "component d4": (Generated("component", 4, True, 1.0), {}, "component: all 4 CNN layers copied, raw text 1:1 as O"),
     "component d1": (Generated("component", 1, True, 1.0), {}, "component: 1 CNN layer copied, raw text 1:1 as O"),
