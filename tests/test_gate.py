@@ -28,18 +28,24 @@ def entity_labels(docs) -> set:
     return {e.label_ for doc in docs for e in doc.ents}
 
 
-@pytest.mark.parametrize("use_upper", [True, False])
-def test_gate_stops_a_label_that_would_win_everywhere(use_upper):
+def tiny_ner(labels, *, use_upper: bool, maxout_pieces: int):
+    """A small initialized NER with `labels`: its output layer is the upper one, or the lower one without it."""
     nlp = spacy.blank("en")
     ner = nlp.add_pipe("ner", config={"model": {
         "@architectures": "spacy.TransitionBasedParser.v2", "state_type": "ner", "extra_state_tokens": False,
-        "hidden_width": 16, "maxout_pieces": 2, "use_upper": use_upper,
+        "hidden_width": 16, "maxout_pieces": maxout_pieces, "use_upper": use_upper,
         "tok2vec": {"@architectures": "spacy.HashEmbedCNN.v2", "width": 16, "depth": 1, "embed_size": 100,
                     "window_size": 1, "maxout_pieces": 2, "subword_features": False, "pretrained_vectors": None},
     }})
-    for label in ("PERSON", "GPE"):
+    for label in labels:
         ner.add_label(label)
     nlp.initialize()
+    return nlp, ner
+
+
+@pytest.mark.parametrize("use_upper", [True, False])
+def test_gate_stops_a_label_that_would_win_everywhere(use_upper):
+    nlp, ner = tiny_ner(["PERSON", "GPE"], use_upper=use_upper, maxout_pieces=2)
     layer = ner.model.get_ref("upper" if use_upper else "lower")
     b = layer.get_param("b").copy()
     names = [ner.moves.get_class_name(i) for i in range(ner.moves.n_moves)]
@@ -55,15 +61,7 @@ def test_gate_stops_a_label_that_would_win_everywhere(use_upper):
 
 
 def test_gate_refuses_a_relu_output_it_cannot_gate():
-    nlp = spacy.blank("en")
-    ner = nlp.add_pipe("ner", config={"model": {
-        "@architectures": "spacy.TransitionBasedParser.v2", "state_type": "ner", "extra_state_tokens": False,
-        "hidden_width": 16, "maxout_pieces": 1, "use_upper": False,
-        "tok2vec": {"@architectures": "spacy.HashEmbedCNN.v2", "width": 16, "depth": 1, "embed_size": 100,
-                    "window_size": 1, "maxout_pieces": 2, "subword_features": False, "pretrained_vectors": None},
-    }})
-    ner.add_label("PERSON")
-    nlp.initialize()
+    _, ner = tiny_ner(["PERSON"], use_upper=False, maxout_pieces=1)
     with pytest.raises(ValueError, match="ReLU"):
         gate_labels(ner, ["PERSON"])
 
