@@ -28,10 +28,10 @@ from confection import Config
 from ..errors import InputError
 from ..teacher.base_pipeline import BasePipeline
 from .component import NEW_COMPONENT, NO_RAW_COST, Recipe, add_component, recipe_for
-
-__all__ = ["NEW_COMPONENT", "STRATEGIES", "check_labels", "generate_config"]
 from .render import Notes, render
 from .routes import REHEARSAL_ROUTE, ROUTES
+
+__all__ = ["NEW_COMPONENT", "STRATEGIES", "check_labels", "generate_config"]  # NEW_COMPONENT: component.py's
 
 STRATEGIES = ("component", "rehearsal", "reader", "callback", "fill-callback", "distill")
 CHECK_PATHS = "rehearsal_check_paths.v1"
