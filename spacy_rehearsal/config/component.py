@@ -112,10 +112,9 @@ def add_component(config: Dict[str, Any], notes: Notes, base: BasePipeline, labe
     pipeline.insert(pipeline.index(base.ner), new)
     config["components"][new] = {**block, "model": model}
     config["training"]["frozen_components"] = list(base.components)
-    kept = "the kept types"
     notes[(f"components.{new}", "factory")] = (
         f"The taught NER ({', '.join(labels)}): it runs before '{base.ner}', which keeps its entities and fills "
-        f"{kept} around them" + (f"; {', '.join(corrected)} are gated off in {', '.join(base.ners)}" if corrected else "")
+        f"the kept types around them" + (f"; {', '.join(corrected)} are gated off in {', '.join(base.ners)}" if corrected else "")
     )
     notes[("training", "frozen_components")] = "The base pipeline stays as it was (only the gated labels' output biases change)" \
         if corrected else "The base pipeline stays exactly as it was"

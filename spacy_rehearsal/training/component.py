@@ -96,7 +96,7 @@ def create_component_init(
         nlp.meta["rehearsal"] = {
             "taught_component": component, "taught_labels": taught,
             "corrected_labels": corrected_here,
-            "new_labels": sorted(set(taught) - set(corrected)), "gated_components": gated,
+            "new_labels": sorted(set(taught) - set(corrected_here)), "gated_components": gated,
         }
 
     return init_component
