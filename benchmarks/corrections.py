@@ -90,6 +90,15 @@ METHODS: Dict[str, Any] = {
     # The component route, generated for the taught labels (dict: generate_config's arguments)
     "component": ({}, {}, "init-config --strategy component as shipped for corrections: a full copy of the base NER taught "
                   "the corrections, the corrected labels gated off in the frozen original"),
+    "component own": ({"shared_features": False}, {}, "component with the full copy's own tok2vec (issue 31's recipe), not the "
+                      "base NER's features"),
+    "component shared fresh": ({"copy_weights": False}, {}, "component on the base NER's features, its layers from random weights"),
+    "component lr3": ({}, {"training.optimizer.learn_rate": 0.003}, "component (shared features) at learn_rate 0.003"),
+    "component e64": ({"own_embed": 64}, {}, "component on shared features + its own 64-wide embedding beside them"),
+    "component e64a1": ({"own_embed": 64, "adapter": 1}, {}, "component e64 + 1 residual window-1 layer on the shared features"),
+    "component a1": ({"adapter": 1}, {}, "component on shared features + 1 residual window-1 layer of its own (identity at start)"),
+    "component a1w0": ({"adapter": 1, "adapter_window": 0}, {}, "component on shared features + 1 residual position-wise layer"),
+    "component a2w0": ({"adapter": 2, "adapter_window": 0}, {}, "component on shared features + 2 residual position-wise layers"),
     "component raw": ({"raw_ratio": 1.0}, {}, "component with raw text taught O for the taught labels, 1:1"),
     "component fresh": ({"component_depth": 2, "copy_weights": False, "raw_ratio": 1.0}, {},
                         "component with the new-types recipe: fresh 2-layer NER, raw text taught O 1:1"),
@@ -183,8 +192,9 @@ def train(method: str, size: int, seed: int, args: argparse.Namespace, paths: Di
 
 
 def predict(nlp, texts: List[str]) -> List[Doc]:
-    ners = [name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory == "ner"]
-    with nlp.select_pipes(enable=[p for p in ("tok2vec", *ners) if p in nlp.pipe_names]):
+    """The NERs' entities; the other components left out, except the tok2vecs the NERs may listen to (ner_tok2vec)."""
+    needed = [name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory in ("ner", "tok2vec")]
+    with nlp.select_pipes(enable=needed):
         return list(nlp.pipe(texts, batch_size=256))
 
 

@@ -81,10 +81,11 @@ def test_init_config_with_base_labels_and_no_strategy_writes_the_corrections_rou
     out = check_ok(run_cli("rehearsal", "init-config", base_model, tmp_path / "c.cfg", "--labels", f"PERSON,ORG,{BRAND}"))
     text = " ".join(out.split())
     assert "Correcting ORG, PERSON: the taught NER learns them" in text and "keeping CARDINAL, DATE" in text
+    assert "Inference cost, measured with en_core_web_sm:" in text and "words per second" in text
     config = Config().from_disk(tmp_path / "c.cfg", interpolate=False)
     assert config["nlp"]["pipeline"][-2:] == [NEW_COMPONENT, "ner"]
     init = config["initialize"]["after_init"]
-    assert init["@callbacks"] == "rehearsal_component.v1" and init["copy_weights"] is True
+    assert init["@callbacks"] == "rehearsal_component.v2" and init["copy_weights"] is True and init["features"] is None
     assert init["corrected"] == ["ORG", "PERSON"] and init["gate_components"] == ["ner"]
     assert config["components"][NEW_COMPONENT]["model"]["tok2vec"]["encode"]["depth"] == 4  # the whole base NER
     assert config["corpora"]["train"]["rehearsal_ratio"] == 0.0

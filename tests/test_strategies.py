@@ -15,6 +15,7 @@ from spacy_rehearsal.config.strategies import NEW_COMPONENT, STRATEGIES, generat
 from spacy_rehearsal.errors import InputError, TeacherError
 from spacy_rehearsal.scoring import score_ents
 from spacy_rehearsal.teacher.base_pipeline import inspect_base
+from spacy_rehearsal.training.features import FEATURES_COMPONENT
 
 BRAND = "FASHION_BRAND"
 # configs/ holds what init-config writes for the base pipeline, one file a strategy
@@ -62,9 +63,23 @@ def test_component_config_adds_a_new_label_ner_before_the_frozen_original(sm_bas
     assert config["corpora"]["dev"]["fill"] == "teacher"
     assert config["corpora"]["train"]["teacher_labels"] == [] and config["corpora"]["train"]["raw_path"] == "${paths.raw}"
     init = config["initialize"]["after_init"]  # the new-types recipe starts from random weights and gates nothing
-    assert init["@callbacks"] == "rehearsal_component.v1" and init["copy_weights"] is False and init["corrected"] == []
+    assert init["@callbacks"] == "rehearsal_component.v2" and init["copy_weights"] is False and init["corrected"] == []
+    assert init["features"] is None  # the recipe: the taught NER computes its own features
     copied = Config().from_str(generate_config(sm_base, [BRAND], "component", copy_weights=True), interpolate=False)
     assert copied["initialize"]["after_init"]["copy_weights"] is True
+
+
+def test_component_with_shared_features_listens_to_the_base_ners(sm_base):
+    config = Config().from_str(generate_config(sm_base, [BRAND], "component", shared_features=True), interpolate=False)
+    pipeline = config["nlp"]["pipeline"]
+    assert pipeline.index(FEATURES_COMPONENT) == pipeline.index(NEW_COMPONENT) - 1 == pipeline.index("ner") - 2
+    # The base NER's features: a frozen tok2vec built like its own, annotating the docs both NERs read
+    assert set(config["training"]["frozen_components"]) == {*sm_base.components, FEATURES_COMPONENT}
+    assert config["training"]["annotating_components"] == [FEATURES_COMPONENT]
+    assert config["components"][FEATURES_COMPONENT]["model"] == sm_base.ner_model["tok2vec"]
+    assert config["components"][NEW_COMPONENT]["model"]["tok2vec"] == {
+        "@architectures": "spacy.Tok2VecListener.v1", "width": 96, "upstream": FEATURES_COMPONENT}
+    assert config["initialize"]["after_init"]["features"] == FEATURES_COMPONENT  # where the callback moves them
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -91,10 +106,18 @@ def test_unknown_strategy_and_depth(sm_base):
         generate_config(sm_base, [BRAND], "both")
     with pytest.raises(InputError, match="must be >= 0"):
         generate_config(sm_base, [BRAND], "component", component_depth=-1)
-    whole = Config().from_str(generate_config(sm_base, [BRAND], "component", component_depth=0), interpolate=False)
+    own = {"shared_features": False}  # the depth of the taught NER's own tok2vec
+    whole = Config().from_str(generate_config(sm_base, [BRAND], "component", component_depth=0, **own), interpolate=False)
     assert whole["components"][NEW_COMPONENT]["model"]["tok2vec"]["encode"]["depth"] == 4  # 0: all of the base's
-    deeper = Config().from_str(generate_config(sm_base, [BRAND], "component", component_depth=9), interpolate=False)
+    deeper = Config().from_str(generate_config(sm_base, [BRAND], "component", component_depth=9, **own), interpolate=False)
     assert deeper["components"][NEW_COMPONENT]["model"]["tok2vec"]["encode"]["depth"] == 4  # the base's
+    shallow = Config().from_str(generate_config(sm_base, [BRAND], "component", component_depth=1, **own), interpolate=False)
+    assert shallow["components"][NEW_COMPONENT]["model"]["tok2vec"]["encode"]["depth"] == 1
+    assert FEATURES_COMPONENT not in shallow["nlp"]["pipeline"] and not shallow["initialize"]["after_init"]["features"]
+    # With shared features the depth is moot: the base NER's features keep all their layers
+    shared = Config().from_str(generate_config(sm_base, [BRAND], "component", component_depth=1, shared_features=True),
+                               interpolate=False)
+    assert shared["components"][FEATURES_COMPONENT]["model"]["encode"]["depth"] == 4
 
 
 def test_base_without_ner_is_refused(tmp_path):

@@ -13,7 +13,7 @@ from typing import Optional
 from spacy.cli._util import Arg, Opt
 from wasabi import msg
 
-from ..config.component import corrected_labels, recipe_for
+from ..config.component import corrected_labels, recipe_for, speed_note
 from ..config.render import check_config
 from ..config.strategies import STRATEGIES, generate_config
 from ..errors import InputError, TeacherError
@@ -44,6 +44,7 @@ def init_config_cli(
     component_depth: Optional[int] = Opt(None, "--component-depth", help="component: at most this many of the base NER's CNN layers in the taught NER (0: all; default: 2 for new labels, all for corrections)"),
     copy_weights: Optional[bool] = Opt(None, "--copy-weights/--fresh", help="component: start the taught NER from the base NER's weights or random ones (default: fresh for new labels, copied for corrections)"),
     raw_ratio: Optional[float] = Opt(None, "--raw-ratio", help="component: raw sentences taught as O for the taught labels, per annotated example (default: the recipe's)"),
+    shared_features: Optional[bool] = Opt(None, "--shared-features/--own-features", help="component: the taught NER listens to the base NER's features (computed once per text) or computes its own (default: shared)"),
     force: bool = Opt(False, "--force", "-F", help="Overwrite OUTPUT if it exists"),
     # fmt: on
 ) -> None:
@@ -69,6 +70,7 @@ def init_config_cli(
             component_depth=component_depth,
             copy_weights=copy_weights,
             raw_ratio=raw_ratio,
+            shared_features=shared_features,
         )
         check_config(text)
     except (InputError, TeacherError) as e:
@@ -80,11 +82,14 @@ def init_config_cli(
     output.write_text(text, encoding="utf8")
     msg.good(f"Wrote the {strategy} config for {base} to {output}")
     taught = split_labels(labels) or []
-    uses_raw = recipe_for(taught, base_pipeline, component_depth, copy_weights, raw_ratio).raw_ratio > 0
+    recipe = recipe_for(taught, base_pipeline, component_depth, copy_weights, raw_ratio, shared_features)
+    uses_raw = recipe.raw_ratio > 0
     raw_used = uses_raw if strategy == "component" else strategy != "fill-callback"
     next_step = NEXT_STEP.format(output=output)
     print(f"Train with: {next_step if raw_used else next_step.replace(' --paths.raw RAW', '')}")
     corrected = corrected_labels(taught, base_pipeline)
+    if strategy == "component":
+        msg.text(f"Inference cost, measured with en_core_web_sm: {speed_note(taught, base_pipeline, recipe)}")
     if corrected and strategy == "component":
         kept = sorted(base_pipeline.labels - set(taught))
         msg.text(f"Correcting {', '.join(corrected)}: the taught NER learns them from your annotations and they are "

