@@ -51,7 +51,7 @@ def main() -> None:
                      "worst_agreement": min(c["agreement"] for c in cells.values())})
     corrections = {}
     for name in CORRECTIONS:  # the first file that has a variant wins (the e64 file has one seed)
-        for key, summary in load(name)["summary"].items():
+        for summary in load(name)["summary"].values():
             corrections.setdefault(summary["method"], summary)
     for variant, (config, speed_name) in CORRECTION_VARIANTS.items():
         s = corrections[config]
@@ -69,7 +69,9 @@ def main() -> None:
         print(f"| {row['route']} | {row['variant']} | {row['speed']:.3f} | {quality} | {agree} |")
     from pipeline_speed import versions
 
-    args.output.write_text(json.dumps({"command": "python benchmarks/shared_frontier.py", "versions": versions(), "rows": rows, "speed": "pipeline_speed_shared.json", "inputs": [*NEW_TYPES.values(), *CORRECTIONS]}, indent=2) + "\n")
+    report = {"command": "python benchmarks/shared_frontier.py", "versions": versions(), "rows": rows,
+              "speed": "pipeline_speed_shared.json", "inputs": [*NEW_TYPES.values(), *CORRECTIONS]}
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(f"Wrote {args.output}")
     import matplotlib
     matplotlib.use("Agg")
@@ -82,8 +84,8 @@ def main() -> None:
     ):
         for row in (r for r in rows if r["route"] == route):
             ax.scatter(row["speed"], row[key], s=50, marker="s" if "own" in row["variant"] and "embedding" not in row["variant"] else "o")
-            ax.annotate(f"{row['variant']}\n({row['speed']:.2f}x, {row[key]:+.2f})" if key.startswith("worst") else
-                        f"{row['variant']}\n({row['speed']:.2f}x, {row[key]:.2f})", (row["speed"], row[key]),
+            value = f"{row[key]:+.2f}" if key.startswith("worst") else f"{row[key]:.2f}"
+            ax.annotate(f"{row['variant']}\n({row['speed']:.2f}x, {value})", (row["speed"], row[key]),
                         fontsize=7, xytext=(4, 4), textcoords="offset points")
         ax.axvline(0.95, ls="--", c="grey")
         ax.axhline(target, ls="--", c="grey")

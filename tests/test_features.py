@@ -100,9 +100,8 @@ def test_own_layers_on_shared_features_start_as_the_identity(listener_base):
 @pytest.mark.slow
 def test_shared_features_train_save_and_take_a_second_type(base_model, tmp_path):
     """init-config --shared-features, trained by spacy train: the original reads the moved features unchanged."""
-    from test_strategies import check_ok, run_cli
-
     from conftest import FASHION_EVAL, FASHION_TRAIN
+    from test_strategies import check_ok, run_cli
 
     cfg = tmp_path / "shared.cfg"
     check_ok(run_cli("rehearsal", "init-config", base_model, cfg, "--labels", "FASHION_BRAND", "--shared-features"))

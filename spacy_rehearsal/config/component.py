@@ -209,7 +209,7 @@ def _share_features(
                    "window_size": recipe.adapter_window, "maxout_pieces": 3},
     }
     if recipe.own_embed:
-        embed = copy_config(base.ner_model["tok2vec"].get("embed", {}))
+        embed: Dict[str, Any] = dict(copy_config(base.ner_model["tok2vec"].get("embed", {})))
         if embed.get("@architectures") != "spacy.MultiHashEmbed.v2":
             embed = {"@architectures": "spacy.MultiHashEmbed.v2", "attrs": ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
                      "rows": [5000, 1000, 2500, 2500], "include_static_vectors": False}
