@@ -44,7 +44,7 @@ def init_config_cli(
     component_depth: Optional[int] = Opt(None, "--component-depth", help="component: at most this many of the base NER's CNN layers in the taught NER (0: all; default: 2 for new labels, all for corrections)"),
     copy_weights: Optional[bool] = Opt(None, "--copy-weights/--fresh", help="component: start the taught NER from the base NER's weights or random ones (default: fresh for new labels, copied for corrections)"),
     raw_ratio: Optional[float] = Opt(None, "--raw-ratio", help="component: raw sentences taught as O for the taught labels, per annotated example (default: the recipe's)"),
-    shared_features: Optional[bool] = Opt(None, "--shared-features/--own-features", help="component: the taught NER listens to the base NER's features, computed once (faster, learns far less), or has its own (default)"),
+    shared_features: Optional[bool] = Opt(None, "--shared-features/--own-features", help="component: the taught NER reads the base NER's features (faster, learns far less) or has its own (default)"),
     force: bool = Opt(False, "--force", "-F", help="Overwrite OUTPUT if it exists"),
     # fmt: on
 ) -> None:
