@@ -81,6 +81,7 @@ class Generated:
     copy_weights: bool
     raw_ratio: float
     shared_features: bool = False  # the variants below were measured with the taught NER's own tok2vec
+    shared_part: str = "tok2vec"
 
 
 # name: (config file or generated config, overrides, what it is)
@@ -157,6 +158,8 @@ CONFIGS: Dict[str, Any] = {
                                 "component d4 (a full copy, raw text 1:1) with relabelled_share 0.75"),
     # Issue 31's component: the taught NER's own 2-layer tok2vec (before it listened to the base NER's features)
     "component own": (Generated("component", 2, False, 1.0), {}, "component with its own 2-layer tok2vec, random weights, raw text 1:1 as O"),
+    "component embed": (Generated("component", 2, False, 1.0, True, "embed"), {},
+                        "component: 2 fresh CNN layers of its own on the base NER's shared, frozen embedding, raw text 1:1 as O"),
     "component shared copy": (Generated("component", None, True, 1.0, True), {},
                               "component on the base NER's features, its layers copied from the base NER, raw text 1:1 as O"),
     "component d2": (Generated("component", 2, True, 1.0), {}, "component: 2 of the base NER's 4 CNN layers copied, raw text 1:1 as O"),

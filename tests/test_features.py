@@ -32,28 +32,31 @@ def ents(docs) -> list:
     return [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in docs]
 
 
-def with_shared_features(base: str) -> spacy.Language:
-    """The base with its NER's tok2vec moved into FEATURES_COMPONENT, as the component route's callback does."""
+def with_shared_features(base: str, part: str) -> spacy.Language:
+    """The base with its NER's tok2vec (or its embed) moved into FEATURES_COMPONENT, as the route's callback does."""
     nlp = spacy.load(base)
     config = nlp.config["components"]["ner"]["model"]["tok2vec"]
-    nlp.add_pipe("tok2vec", name=FEATURES_COMPONENT, config={"model": config}, before="ner")
-    share_ner_features(nlp, "ner", FEATURES_COMPONENT)
+    nlp.add_pipe("tok2vec", name=FEATURES_COMPONENT, config={"model": config if part == "tok2vec" else config[part]}, before="ner")
+    assert share_ner_features(nlp, "ner", FEATURES_COMPONENT) == part
     return nlp
 
 
-def test_the_original_ner_finds_the_same_entities_on_shared_features(base_model, tmp_path):
+@pytest.mark.parametrize("part", ["tok2vec", "embed"])
+def test_the_original_ner_finds_the_same_entities_on_shared_features(base_model, part, tmp_path):
     texts = conll_texts(400)
     base = spacy.load(base_model)
     expected = ents(base.pipe(texts))
     assert sum(map(len, expected)) > 500  # real text with many entities of many types
-    nlp = with_shared_features(base_model)
+    nlp = with_shared_features(base_model, part)
     assert nlp.get_pipe(FEATURES_COMPONENT).listening_components == ["ner"]
-    assert ner_tok2vec(nlp.get_pipe("ner")).name == "tok2vec-listener"
+    own = ner_tok2vec(nlp.get_pipe("ner"))
+    assert (own if part == "tok2vec" else own.get_ref("embed")).name == "tok2vec-listener"
     assert ents(nlp.pipe(texts)) == expected
-    # Saved, it loads without the plugin: its config.cfg builds the NER as a listener the weights fit
+    # Saved, it loads without the plugin: its config.cfg builds the NER with a listener the weights fit
     nlp.to_disk(tmp_path / "shared")
     saved = spacy.load(tmp_path / "shared")
-    assert saved.config["components"]["ner"]["model"]["tok2vec"]["upstream"] == FEATURES_COMPONENT
+    config = saved.config["components"]["ner"]["model"]["tok2vec"]
+    assert (config if part == "tok2vec" else config["embed"])["upstream"] == FEATURES_COMPONENT
     assert ents(saved.pipe(texts)) == expected
     proc = subprocess.run([sys.executable, "-c", BLOCK_PLUGIN, str(tmp_path / "shared"), *texts[:50]],
                           capture_output=True, text=True)
@@ -71,7 +74,7 @@ def test_share_refuses_what_would_change_the_ner(base_model, listener_base):
         share_ner_features(nlp, "ner", "tagger")
     small = dict(config, encode={**config["encode"], "depth": 2})  # built unlike the NER's own tok2vec
     nlp.add_pipe("tok2vec", name="unlike", config={"model": small}, before="ner")
-    with pytest.raises(ValueError, match="not built like 'ner''s own tok2vec"):
+    with pytest.raises(ValueError, match="not built like 'ner''s own tok2vec or its embed"):
         share_ner_features(nlp, "ner", "unlike")
     listening = spacy.load(listener_base)  # its NER listens to the shared tok2vec already
     with pytest.raises(ValueError, match="already listens to"):

@@ -80,6 +80,13 @@ def test_component_with_shared_features_listens_to_the_base_ners(sm_base):
     assert config["components"][NEW_COMPONENT]["model"]["tok2vec"] == {
         "@architectures": "spacy.Tok2VecListener.v1", "width": 96, "upstream": FEATURES_COMPONENT}
     assert config["initialize"]["after_init"]["features"] == FEATURES_COMPONENT  # where the callback moves them
+    # The embedding only: the taught NER keeps CNN layers of its own (the recipe's 2) on the shared embedding
+    embed = Config().from_str(generate_config(sm_base, [BRAND], "component", shared_features=True, shared_part="embed"),
+                              interpolate=False)
+    assert embed["components"][FEATURES_COMPONENT]["model"] == sm_base.ner_model["tok2vec"]["embed"]
+    taught = embed["components"][NEW_COMPONENT]["model"]["tok2vec"]
+    assert taught["embed"] == {"@architectures": "spacy.Tok2VecListener.v1", "width": 96, "upstream": FEATURES_COMPONENT}
+    assert taught["encode"]["depth"] == 2 and embed["training"]["annotating_components"] == [FEATURES_COMPONENT]
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)

@@ -39,7 +39,10 @@ class Recipe:
     copy_weights (bool): Start from the base NER's weights, or from random ones.
     raw_ratio (float): Raw sentences taught as O for the taught labels, per annotated example.
     shared_features (bool): The taught NER listens to the base NER's features
-        (`training/features.py`) rather than computing its own; `depth` is then moot.
+        (`training/features.py`) rather than computing its own.
+    shared_part (str): What of them: "tok2vec" (all: `depth` is then moot) or
+        "embed" (the embedding only: the taught NER has CNN layers of its own,
+        `depth` of them).
     adapter (int): With shared features: trainable residual layers (a
         MaxoutWindowEncoder) of the taught NER's own on top of them, started
         as the identity (`features.start_as_identity`).
@@ -52,6 +55,7 @@ class Recipe:
     copy_weights: bool
     raw_ratio: float
     shared_features: bool = False
+    shared_part: str = "tok2vec"
     adapter: int = 0
     adapter_window: int = 1
     own_embed: int = 0
@@ -98,7 +102,8 @@ def corrected_labels(labels: List[str], base: BasePipeline) -> List[str]:
 
 def recipe_for(
     labels: List[str], base: BasePipeline, depth: Optional[int] = None, copy_weights: Optional[bool] = None,
-    raw_ratio: Optional[float] = None, shared_features: Optional[bool] = None, adapter: Optional[int] = None,
+    raw_ratio: Optional[float] = None, shared_features: Optional[bool] = None, shared_part: Optional[str] = None,
+    adapter: Optional[int] = None,
     adapter_window: Optional[int] = None, own_embed: Optional[int] = None,
 ) -> Recipe:
     """The measured recipe for what `labels` teach `base`, with any setting the user gave in its place.
@@ -118,6 +123,8 @@ def recipe_for(
         recipe = replace(recipe, raw_ratio=raw_ratio)
     if shared_features is not None:
         recipe = replace(recipe, shared_features=shared_features)
+    if shared_part is not None:
+        recipe = replace(recipe, shared_part=shared_part)
     if adapter is not None:
         recipe = replace(recipe, adapter=adapter)
     if adapter_window is not None:
@@ -142,7 +149,7 @@ def add_component(config: Dict[str, Any], notes: Notes, base: BasePipeline, labe
     new = new_component_name(base)
     corrected = corrected_labels(labels, base)
     model = copy_config(base.ner_model)
-    if recipe.depth is not None and not recipe.shared_features:
+    if recipe.depth is not None and not (recipe.shared_features and recipe.shared_part == "tok2vec"):
         cnn = _cnn_with_depth(model.get("tok2vec", {}))
         if cnn is not None:
             cnn["depth"] = min(recipe.depth, cnn["depth"])
@@ -186,10 +193,11 @@ def _share_features(
     (a transformer) keeps the taught NER's own copy.
     """
     training = config["training"]
+    embed_only = recipe.shared_part == "embed" and isinstance(model["tok2vec"].get("embed"), dict)
     if base.listens_to is None:
         taken = set(base.components) | {new}
         upstream = next(f"{FEATURES_COMPONENT}{i or ''}" for i in range(len(taken) + 2) if f"{FEATURES_COMPONENT}{i or ''}" not in taken)
-        config["components"][upstream] = {"factory": "tok2vec", "model": model["tok2vec"]}
+        config["components"][upstream] = {"factory": "tok2vec", "model": model["tok2vec"]["embed"] if embed_only else model["tok2vec"]}
         pipeline = config["nlp"]["pipeline"]
         pipeline.insert(pipeline.index(new), upstream)
         training["frozen_components"].append(upstream)
@@ -202,6 +210,11 @@ def _share_features(
         upstream, moved = base.listens_to, None
     else:
         return None
+    if embed_only and base.listens_to is None:
+        model["tok2vec"] = {**model["tok2vec"], "embed": listener_config(model["tok2vec"]["embed"]["width"], upstream)}
+        training["annotating_components"] = [*training["annotating_components"], upstream]
+        notes[("training", "annotating_components")] = f"'{upstream}' writes the embedding the frozen NER and the taught NER read"
+        return upstream
     listener = listener_config(base.features_width, upstream)
     model["tok2vec"] = listener if not recipe.adapter else {
         "@architectures": "spacy.Tok2Vec.v2", "embed": listener,

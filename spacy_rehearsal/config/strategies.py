@@ -59,6 +59,7 @@ def generate_config(
     copy_weights: Optional[bool] = None,
     raw_ratio: Optional[float] = None,
     shared_features: Optional[bool] = None,
+    shared_part: Optional[str] = None,
     adapter: Optional[int] = None,
     adapter_window: Optional[int] = None,
     own_embed: Optional[int] = None,
@@ -81,6 +82,8 @@ def generate_config(
     shared_features (Optional[bool]): Component strategy: the taught NER
         listens to the base NER's features (True) or computes its own (False).
         None: the recipe's.
+    shared_part (Optional[str]): With shared features: "tok2vec" (all of
+        them) or "embed" (the embedding only). None: the recipe's.
     adapter, adapter_window (Optional[int]): Component strategy with shared
         features: the taught NER's own residual layers on top of them, and
         their window (`component.Recipe`). None: the recipe's.
@@ -91,7 +94,7 @@ def generate_config(
     labels = check_labels(labels, base, strategy)
     config, notes = _common(base, labels, strategy)
     if strategy == "component":
-        recipe = recipe_for(labels, base, component_depth, copy_weights, raw_ratio, shared_features, adapter, adapter_window, own_embed)
+        recipe = recipe_for(labels, base, component_depth, copy_weights, raw_ratio, shared_features, shared_part, adapter, adapter_window, own_embed)
         _component(config, notes, base, labels, recipe)
         no_raw = ("warn", NO_RAW_COST) if recipe.raw_ratio > 0 else ("ignore", "")
     else:

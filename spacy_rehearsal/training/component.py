@@ -99,12 +99,15 @@ def create_component_init(
             _copy_from_base(nlp, base, component, source, name)
         elif component not in nlp.component_names:
             raise ValueError(f"{name}: component '{component}' is not in the pipeline {nlp.component_names}")
+        part = None
         if features is not None:
             if features not in nlp.config["training"]["frozen_components"]:
                 raise ValueError(f"{name}: '{features}' must be frozen: the original NER's predictions depend on it")
-            share_ner_features(nlp, source, features)
-            msg.info(f"Moved the features of '{source}' into '{features}': '{source}' and '{component}' listen to it")
-        if start_as_identity(cast(EntityRecognizer, nlp.get_pipe(component))):
+            part = share_ner_features(nlp, source, features)
+            what = "features" if part == "tok2vec" else "embedding"
+            msg.info(f"Moved the {what} of '{source}' into '{features}': '{source}' and '{component}' listen to it")
+        # Layers of the taught NER's own on shared features (not a copied encoder on a shared embedding)
+        if part != "embed" and start_as_identity(cast(EntityRecognizer, nlp.get_pipe(component))):
             msg.info(f"'{component}'s own layers on the shared features start as the identity")
         taught = sorted(cast(EntityRecognizer, nlp.get_pipe(component)).labels)
         # A corrected label the annotations turned out not to hold stays the original's

@@ -42,14 +42,16 @@ def listener_config(width: int, upstream: str) -> Dict[str, Any]:
     return {"@architectures": LISTENER, "width": width, "upstream": upstream}
 
 
-def share_ner_features(nlp: Language, ner: str, upstream: str) -> None:
-    """Move `ner`'s own tok2vec into the standalone tok2vec component `upstream` and make `ner` listen to it.
+def share_ner_features(nlp: Language, ner: str, upstream: str) -> str:
+    """Move `ner`'s own tok2vec, or its embedding, into the standalone tok2vec component `upstream`; `ner` listens to it.
 
-    `upstream` must be in the pipeline before `ner`, built with the same tok2vec
-    config as the NER's (as `init-config` writes it), frozen and annotating.
-    The moved weights are the NER's own, so its predictions stay the same. The
-    change is recorded in the pipeline's config, so the saved pipeline
-    rebuilds the NER as a listener.
+    `upstream` must be in the pipeline before `ner`, frozen and annotating, and
+    built with the config of the NER's tok2vec (the whole of it moves) or of
+    its tok2vec's embed (the embedding moves; the NER keeps its CNN layers), as
+    `init-config` writes it. The moved weights are the NER's own, so its
+    predictions stay the same. The change is recorded in the pipeline's config,
+    so the saved pipeline rebuilds the NER with the listener.
+    RETURNS (str): What moved: "tok2vec" or "embed".
     """
     for name in (ner, upstream):
         if name not in nlp.component_names:
@@ -61,21 +63,32 @@ def share_ner_features(nlp: Language, ner: str, upstream: str) -> None:
     if not isinstance(features, Tok2Vec):
         raise ValueError(f"share_ner_features: '{upstream}' is a '{type(features).__name__}', not a tok2vec component")
     own = ner_tok2vec(proc)
-    if isinstance(own, Tok2VecListener):
-        raise ValueError(f"share_ner_features: '{ner}' already listens to '{own.upstream_name}'")
+    if any(isinstance(node, Tok2VecListener) for node in own.walk()):
+        raise ValueError(f"share_ner_features: '{ner}' already listens to another component")
+    parts = {"tok2vec": own, **({"embed": own.get_ref("embed")} if own.has_ref("embed") else {})}
+    n_nodes = len(list(features.model.walk()))
+    part = next((name for name, layer in parts.items() if len(list(layer.walk())) == n_nodes), "tok2vec")
+    moved = parts[part]
     try:
-        features.model.from_bytes(own.to_bytes())
+        features.model.from_bytes(moved.to_bytes())
     except ValueError as e:
         raise ValueError(
-            f"share_ner_features: '{upstream}' is not built like '{ner}''s own tok2vec ({e}); give it the config "
-            f"of [components.{ner}.model.tok2vec]"
+            f"share_ner_features: '{upstream}' is not built like '{ner}''s own tok2vec or its embed ({e}); give it "
+            f"the config of [components.{ner}.model.tok2vec] or of its embed"
         ) from None
-    width = own.get_dim("nO")
+    width = moved.get_dim("nO")
     listener = Tok2VecListener(upstream_name=upstream, width=width)
-    proc.model.replace_node(own, listener)
+    proc.model.replace_node(moved, listener)
+    if part == "embed":
+        own.set_ref("embed", listener)
     features.add_listener(listener, ner)
     # What the saved config.cfg says the NER is, so that loading builds the listener the weights fit
-    nlp._pipe_configs[ner]["model"]["tok2vec"] = listener_config(width, upstream)  # noqa: SLF001 (as replace_listeners does)
+    config = nlp._pipe_configs[ner]["model"]["tok2vec"]  # noqa: SLF001 (as replace_listeners does)
+    if part == "embed":
+        config["embed"] = listener_config(width, upstream)
+    else:
+        nlp._pipe_configs[ner]["model"]["tok2vec"] = listener_config(width, upstream)  # noqa: SLF001
+    return part
 
 
 def start_as_identity(ner: EntityRecognizer) -> int:
