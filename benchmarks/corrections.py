@@ -90,8 +90,9 @@ METHODS: Dict[str, Any] = {
     # The component route, generated for the taught labels (dict: generate_config's arguments)
     "component": ({}, {}, "init-config --strategy component as shipped for corrections: a full copy of the base NER taught "
                   "the corrections, the corrected labels gated off in the frozen original"),
-    "component own": ({"shared_features": False}, {}, "component with the full copy's own tok2vec (issue 31's recipe), not the "
-                      "base NER's features"),
+    "component own": ({"shared_features": False}, {}, "component with its own tok2vec, as shipped: a full copy (not the base NER's "
+                      "shared features)"),
+    "component full": ({"component_depth": 0}, {}, "component: a full copy of the base NER, all 4 CNN layers (issue 31's recipe)"),
     "component shared fresh": ({"copy_weights": False}, {}, "component on the base NER's features, its layers from random weights"),
     "component lr3": ({}, {"training.optimizer.learn_rate": 0.003}, "component (shared features) at learn_rate 0.003"),
     "component d2": ({"component_depth": 2}, {}, "component: the first 2 of the base NER's 4 CNN layers copied (own features), no raw text"),
