@@ -101,8 +101,6 @@ METHODS: Dict[str, Any] = {
                         "component: a full copy of the base NER's CNN layers on its shared, frozen embedding (computed once)"),
     "component embed d2": ({"shared_features": True, "shared_part": "embed", "component_depth": 2}, {},
                            "component: the first 2 of the base NER's CNN layers copied, on its shared, frozen embedding"),
-    "component e64": ({"own_embed": 64}, {}, "component on shared features + its own 64-wide embedding beside them"),
-    "component e64a1": ({"own_embed": 64, "adapter": 1}, {}, "component e64 + 1 residual window-1 layer on the shared features"),
     "component a1": ({"adapter": 1}, {}, "component on shared features + 1 residual window-1 layer of its own (identity at start)"),
     "component a1w0": ({"adapter": 1, "adapter_window": 0}, {}, "component on shared features + 1 residual position-wise layer"),
     "component a2w0": ({"adapter": 2, "adapter_window": 0}, {}, "component on shared features + 2 residual position-wise layers"),

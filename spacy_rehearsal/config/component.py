@@ -47,8 +47,6 @@ class Recipe:
         MaxoutWindowEncoder) of the taught NER's own on top of them, started
         as the identity (`features.start_as_identity`).
     adapter_window (int): Their window size (0: each token on its own, the cheapest).
-    own_embed (int): With shared features: the width of an embedding table of
-        the taught NER's own, trained, concatenated to them (0: none).
     """
 
     depth: Optional[int]
@@ -58,7 +56,6 @@ class Recipe:
     shared_part: str = "tok2vec"
     adapter: int = 0
     adapter_window: int = 1
-    own_embed: int = 0
 
 
 # New labels only: chosen on a dev split of the fashion-brands training data (benchmarks/forgetting.py
@@ -105,7 +102,7 @@ def recipe_for(
     labels: List[str], base: BasePipeline, depth: Optional[int] = None, copy_weights: Optional[bool] = None,
     raw_ratio: Optional[float] = None, shared_features: Optional[bool] = None, shared_part: Optional[str] = None,
     adapter: Optional[int] = None,
-    adapter_window: Optional[int] = None, own_embed: Optional[int] = None,
+    adapter_window: Optional[int] = None,
 ) -> Recipe:
     """The measured recipe for what `labels` teach `base`, with any setting the user gave in its place.
 
@@ -130,8 +127,6 @@ def recipe_for(
         recipe = replace(recipe, adapter=adapter)
     if adapter_window is not None:
         recipe = replace(recipe, adapter_window=adapter_window)
-    if own_embed is not None:
-        recipe = replace(recipe, own_embed=own_embed)
     return recipe
 
 
@@ -222,13 +217,6 @@ def _share_features(
         "encode": {"@architectures": "spacy.MaxoutWindowEncoder.v2", "width": base.features_width, "depth": recipe.adapter,
                    "window_size": recipe.adapter_window, "maxout_pieces": 3},
     }
-    if recipe.own_embed:
-        embed: Dict[str, Any] = dict(copy_config(base.ner_model["tok2vec"].get("embed", {})))
-        if embed.get("@architectures") != "spacy.MultiHashEmbed.v2":
-            embed = {"@architectures": "spacy.MultiHashEmbed.v2", "attrs": ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
-                     "rows": [5000, 1000, 2500, 2500], "include_static_vectors": False}
-        embed["width"] = recipe.own_embed
-        model["tok2vec"] = {"@layers": "concatenate.v1", "*": {"shared": model["tok2vec"], "own": embed}}
     training["annotating_components"] = [*training["annotating_components"], upstream]
     notes[("training", "annotating_components")] = f"'{upstream}' writes the features the frozen NERs and the taught NER read"
     return moved

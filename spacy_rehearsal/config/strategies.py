@@ -62,7 +62,6 @@ def generate_config(
     shared_part: Optional[str] = None,
     adapter: Optional[int] = None,
     adapter_window: Optional[int] = None,
-    own_embed: Optional[int] = None,
 ) -> str:
     """A complete training config for `strategy`, as commented config text.
 
@@ -87,14 +86,12 @@ def generate_config(
     adapter, adapter_window (Optional[int]): Component strategy with shared
         features: the taught NER's own residual layers on top of them, and
         their window (`component.Recipe`). None: the recipe's.
-    own_embed (Optional[int]): Component strategy with shared features: the
-        width of the taught NER's own embedding beside them (0: none).
     RETURNS (str): The config.
     """
     labels = check_labels(labels, base, strategy)
     config, notes = _common(base, labels, strategy)
     if strategy == "component":
-        recipe = recipe_for(labels, base, component_depth, copy_weights, raw_ratio, shared_features, shared_part, adapter, adapter_window, own_embed)
+        recipe = recipe_for(labels, base, component_depth, copy_weights, raw_ratio, shared_features, shared_part, adapter, adapter_window)
         _component(config, notes, base, labels, recipe)
         no_raw = ("warn", NO_RAW_COST) if recipe.raw_ratio > 0 else ("ignore", "")
     else:
