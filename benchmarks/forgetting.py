@@ -160,6 +160,8 @@ CONFIGS: Dict[str, Any] = {
     "component own": (Generated("component", 2, False, 1.0), {}, "component with its own 2-layer tok2vec, random weights, raw text 1:1 as O"),
     "component embed": (Generated("component", 2, False, 1.0, True, "embed"), {},
                         "component: 2 fresh CNN layers of its own on the base NER's shared, frozen embedding, raw text 1:1 as O"),
+    "component shared": (Generated("component", 2, False, 1.0, True), {},
+                         "component on the base NER's shared, frozen features (init-config --shared-features), raw text 1:1 as O"),
     "component shared copy": (Generated("component", None, True, 1.0, True), {},
                               "component on the base NER's features, its layers copied from the base NER, raw text 1:1 as O"),
     "component d2": (Generated("component", 2, True, 1.0), {}, "component: 2 of the base NER's 4 CNN layers copied, raw text 1:1 as O"),
