@@ -126,3 +126,24 @@ def test_shared_features_train_save_and_take_a_second_type(base_model, tmp_path)
     config = spacy.util.load_config(second, interpolate=False)
     assert config["components"]["ner_new2"]["model"]["tok2vec"]["upstream"] == FEATURES_COMPONENT
     assert FEATURES_COMPONENT in config["training"]["annotating_components"]
+
+
+@pytest.mark.slow
+def test_shared_features_on_a_listener_base_share_its_tok2vec(listener_base, tmp_path):
+    """A base whose NER listens to a shared tok2vec already: the taught NER listens to it too, nothing moves."""
+    from conftest import FASHION_EVAL, FASHION_TRAIN
+    from test_strategies import check_ok, run_cli
+
+    cfg = tmp_path / "shared.cfg"
+    check_ok(run_cli("rehearsal", "init-config", str(listener_base), cfg, "--labels", "FASHION_BRAND", "--shared-features",
+                     "--raw-ratio", 0))
+    log = check_ok(run_cli("train", cfg, "--output", tmp_path / "out", "--paths.train", FASHION_TRAIN, "--paths.dev", FASHION_EVAL,
+                           "--corpora.train.limit", 20, "--corpora.dev.limit", 5, "--training.max_steps", 4,
+                           "--training.eval_frequency", 2))
+    assert "Moved the" not in log
+    nlp = spacy.load(tmp_path / "out" / "model-last")
+    assert FEATURES_COMPONENT not in nlp.pipe_names
+    assert nlp.get_pipe("tok2vec").listening_components == ["ner_new", "ner"]
+    texts = [text for text, _ in SENTENCES]
+    with nlp.select_pipes(disable=["ner_new"]):  # the original, frozen on the frozen tok2vec: the base's entities
+        assert ents(nlp.pipe(texts)) == ents(spacy.load(listener_base).pipe(texts))
