@@ -17,7 +17,7 @@ depends on what you teach (`recipe_for`):
 gating in `[initialize.after_init]` and writes `meta["rehearsal"]`.
 """
 from dataclasses import dataclass, replace
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
 from spacy.util import copy_config
 
@@ -132,8 +132,12 @@ def recipe_for(
 
 def new_component_name(base: BasePipeline) -> str:
     """The taught NER's name: "ner_new", or the first free "ner_newN" if the base has one."""
-    taken = set(base.components)
-    return next(name for name in (NEW_COMPONENT, *(f"{NEW_COMPONENT}{i}" for i in range(2, len(taken) + 3))) if name not in taken)
+    return _free_name(NEW_COMPONENT, set(base.components))
+
+
+def _free_name(stem: str, taken: Set[str]) -> str:
+    """`stem`, or the first of "stem2", "stem3", ... not in `taken`."""
+    return next(name for name in (stem, *(f"{stem}{i}" for i in range(2, len(taken) + 3))) if name not in taken)
 
 
 def add_component(config: Dict[str, Any], notes: Notes, base: BasePipeline, labels: List[str], recipe: Recipe) -> str:
@@ -191,8 +195,7 @@ def _share_features(
     training = config["training"]
     embed_only = recipe.shared_part == "embed" and isinstance(model["tok2vec"].get("embed"), dict)
     if base.listens_to is None:
-        taken = set(base.components) | {new}
-        upstream = next(f"{FEATURES_COMPONENT}{i or ''}" for i in range(len(taken) + 2) if f"{FEATURES_COMPONENT}{i or ''}" not in taken)
+        upstream = _free_name(FEATURES_COMPONENT, {*base.components, new})
         config["components"][upstream] = {"factory": "tok2vec", "model": model["tok2vec"]["embed"] if embed_only else model["tok2vec"]}
         pipeline = config["nlp"]["pipeline"]
         pipeline.insert(pipeline.index(new), upstream)
@@ -206,19 +209,19 @@ def _share_features(
         upstream, moved = base.listens_to, None
     else:
         return None
-    if embed_only and base.listens_to is None:
+    if embed_only and moved is not None:  # the taught NER keeps its own CNN layers on the shared embedding
         model["tok2vec"] = {**model["tok2vec"], "embed": listener_config(model["tok2vec"]["embed"]["width"], upstream)}
-        training["annotating_components"] = [*training["annotating_components"], upstream]
-        notes[("training", "annotating_components")] = f"'{upstream}' writes the embedding the frozen NER and the taught NER read"
-        return upstream
-    listener = listener_config(base.features_width, upstream)
-    model["tok2vec"] = listener if not recipe.adapter else {
-        "@architectures": "spacy.Tok2Vec.v2", "embed": listener,
-        "encode": {"@architectures": "spacy.MaxoutWindowEncoder.v2", "width": base.features_width, "depth": recipe.adapter,
-                   "window_size": recipe.adapter_window, "maxout_pieces": 3},
-    }
+        written = "embedding the frozen NER"
+    else:
+        listener = listener_config(base.features_width, upstream)
+        model["tok2vec"] = listener if not recipe.adapter else {
+            "@architectures": "spacy.Tok2Vec.v2", "embed": listener,
+            "encode": {"@architectures": "spacy.MaxoutWindowEncoder.v2", "width": base.features_width, "depth": recipe.adapter,
+                       "window_size": recipe.adapter_window, "maxout_pieces": 3},
+        }
+        written = "features the frozen NERs"
     training["annotating_components"] = [*training["annotating_components"], upstream]
-    notes[("training", "annotating_components")] = f"'{upstream}' writes the features the frozen NERs and the taught NER read"
+    notes[("training", "annotating_components")] = f"'{upstream}' writes the {written} and the taught NER read"
     return moved
 
 
