@@ -201,7 +201,7 @@ def test_callback_rejects_unknown_choices(base_model, tmp_path, bad):
 
 
 def test_v2_is_v1_with_the_measured_recipe_as_defaults(base_model, tmp_path):
-    from spacy_rehearsal.training.distill import RECIPE
+    from spacy_rehearsal.training.one_model.distill import RECIPE
 
     raw = tmp_path / "raw.txt"
     raw.write_text("Apple is in California.\nAngela Merkel met Joe Biden in Berlin.\n", encoding="utf8")
@@ -266,7 +266,7 @@ def test_callback_accumulates_gradients_without_applying_them(base_model, tmp_pa
     ner = nlp.get_pipe("ner")
     before = ner.model.get_ref("lower").get_param("W").copy()
     callback(nlp, {"step": 0, "epoch": 0})
-    from spacy_rehearsal.training.callback import rehearsal_state
+    from spacy_rehearsal.training.one_model.callback import rehearsal_state
 
     state = rehearsal_state(nlp)
     assert state is not None and state.n_examples == 4 and state.loss() >= 0.0
@@ -285,7 +285,7 @@ def test_distill_callback_accumulates_soft_target_gradients(base_model, tmp_path
     raw = tmp_path / "raw.txt"
     raw.write_text("".join(f"Angela Merkel met Joe Biden in Berlin on day {i}.\n" for i in range(20)), encoding="utf8")
     callback = _resolve_callback(raw_path=str(raw), batch_size=4, heldout_size=2, mode="distill", l2_pull=l2_pull)
-    from spacy_rehearsal.training.callback import rehearsal_state
+    from spacy_rehearsal.training.one_model.callback import rehearsal_state
 
     # The student is the teacher: soft targets give no gradient, and neither does the pull at the start
     nlp = _student(base_model)

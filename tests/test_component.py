@@ -12,7 +12,7 @@ from spacy.training.initialize import init_nlp
 
 from spacy_rehearsal.config.strategies import NEW_COMPONENT, generate_config
 from spacy_rehearsal.teacher.base_pipeline import inspect_base
-from spacy_rehearsal.training.component import copy_ner_weights
+from spacy_rehearsal.training.component.taught_ner import copy_ner_weights
 
 BRAND = "FASHION_BRAND"
 

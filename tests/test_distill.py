@@ -10,8 +10,8 @@ from spacy.util import fix_random_seed
 
 from spacy_rehearsal.errors import SettingError, TeacherError
 from spacy_rehearsal.scoring import score_ents
-from spacy_rehearsal.training.anchor import WeightAnchor
-from spacy_rehearsal.training.distill import ActionMap, Distiller, open_label_after
+from spacy_rehearsal.training.one_model.anchor import WeightAnchor
+from spacy_rehearsal.training.one_model.distill import ActionMap, Distiller, open_label_after
 
 BRAND = "FASHION_BRAND"
 TEXTS = [

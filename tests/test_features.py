@@ -1,4 +1,4 @@
-"""Shared NER features (training/features.py): the base NER's own tok2vec moved into a component both NERs listen to."""
+"""Shared NER features (training/component/features.py): the base NER's own tok2vec moved into a component both NERs listen to."""
 import json
 import subprocess
 import sys
@@ -11,7 +11,7 @@ from spacy.training import Example
 from test_gate import BLOCK_PLUGIN
 
 from spacy_rehearsal.teacher.base_pipeline import ner_tok2vec
-from spacy_rehearsal.training.features import FEATURES_COMPONENT, share_ner_features, start_as_identity
+from spacy_rehearsal.training.component.features import FEATURES_COMPONENT, share_ner_features, start_as_identity
 
 
 def conll_texts(n: int) -> list:

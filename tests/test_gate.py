@@ -1,4 +1,4 @@
-"""Corrections through the component route: labels gated off in plain weights (training/gate.py), a taught NER
+"""Corrections through the component route: labels gated off in plain weights (training/component/gate.py), a taught NER
 that learns corrected and new labels, and the saved pipeline without the plugin."""
 import json
 import subprocess
@@ -13,7 +13,7 @@ from test_strategies import check_ok, run_cli
 
 from spacy_rehearsal.config.strategies import NEW_COMPONENT, generate_config
 from spacy_rehearsal.teacher.base_pipeline import inspect_base
-from spacy_rehearsal.training.gate import GATE_BIAS, gate_labels, gated_labels
+from spacy_rehearsal.training.component.gate import GATE_BIAS, gate_labels, gated_labels
 
 BRAND = "FASHION_BRAND"
 NEWS = [

@@ -12,7 +12,7 @@ import pytest
 from spacy.util import registry
 from train_helpers import add_callback, flat, run_train, tiny_data, write_config
 
-from spacy_rehearsal.training.logger import LOSS_COLUMN, RETENTION_COLUMN
+from spacy_rehearsal.training.one_model.logger import LOSS_COLUMN, RETENTION_COLUMN
 
 
 def console(output_file: Path) -> Dict[str, Any]:

@@ -7,9 +7,9 @@ import pytest
 from spacy.util import registry
 
 from spacy_rehearsal.training.augmenter import create_rehearsal_fill
-from spacy_rehearsal.training.callback import create_rehearsal_callback, create_rehearsal_callback_v2, create_rehearsal_callback_v3
 from spacy_rehearsal.training.checks import create_check_paths
-from spacy_rehearsal.training.logger import create_rehearsal_logger, create_rehearsal_logger_v2
+from spacy_rehearsal.training.one_model.callback import create_rehearsal_callback, create_rehearsal_callback_v2, create_rehearsal_callback_v3
+from spacy_rehearsal.training.one_model.logger import create_rehearsal_logger, create_rehearsal_logger_v2
 from spacy_rehearsal.training.reader import create_rehearsal_reader, create_rehearsal_reader_v2
 
 # (registry, name, entry point group, the function) for every name the package promises.

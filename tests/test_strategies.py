@@ -15,7 +15,7 @@ from spacy_rehearsal.config.strategies import NEW_COMPONENT, STRATEGIES, generat
 from spacy_rehearsal.errors import InputError, TeacherError
 from spacy_rehearsal.scoring import score_ents
 from spacy_rehearsal.teacher.base_pipeline import inspect_base
-from spacy_rehearsal.training.features import FEATURES_COMPONENT
+from spacy_rehearsal.training.component.features import FEATURES_COMPONENT
 
 BRAND = "FASHION_BRAND"
 # configs/ holds what init-config writes for the base pipeline, one file a strategy

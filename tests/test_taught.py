@@ -10,7 +10,7 @@ from spacy.util import registry
 
 from spacy_rehearsal.data.taught import Taught
 from spacy_rehearsal.errors import SettingError
-from spacy_rehearsal.training.distill import Distiller
+from spacy_rehearsal.training.one_model.distill import Distiller
 
 # A user corrects PERSON on one sentence and adds FASHION_BRAND on another
 ANNOTATED = [

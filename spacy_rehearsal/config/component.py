@@ -11,7 +11,7 @@ depends on what you teach (`recipe_for`):
 - corrections, alone or with new labels (`CORRECTIONS`): a full copy of the
   base NER (its own tok2vec copy where the base's listens to a shared one),
   trained on your annotations, and the corrected labels gated off in the
-  original (`training/gate.py`), so they come from the taught NER only.
+  original (`training/component/gate.py`), so they come from the taught NER only.
 
 `rehearsal_component.v2` (`training/component.py`) does the copying and the
 gating in `[initialize.after_init]` and writes `meta["rehearsal"]`.
@@ -23,7 +23,7 @@ from spacy.util import copy_config
 
 from ..errors import InputError
 from ..teacher.base_pipeline import BasePipeline
-from ..training.features import FEATURES_COMPONENT, LISTENER, listener_config
+from ..training.component.features import FEATURES_COMPONENT, LISTENER, listener_config
 from .render import Notes
 
 # The taught NER's name; a base that already has one (types added one after another) gets "ner_new2", ...
@@ -39,7 +39,7 @@ class Recipe:
     copy_weights (bool): Start from the base NER's weights, or from random ones.
     raw_ratio (float): Raw sentences taught as O for the taught labels, per annotated example.
     shared_features (bool): The taught NER listens to the base NER's features
-        (`training/features.py`) rather than computing its own.
+        (`training/component/features.py`) rather than computing its own.
     shared_part (str): What of them: "tok2vec" (all: `depth` is then moot) or
         "embed" (the embedding only: the taught NER has CNN layers of its own,
         `depth` of them).
@@ -188,7 +188,7 @@ def _share_features(
 
     A base NER with its own tok2vec gets it moved into a standalone frozen
     `tok2vec` component before the taught NER (the callback moves it, see
-    `training/features.py`); a base NER that listens to a shared tok2vec
+    `training/component/features.py`); a base NER that listens to a shared tok2vec
     already shares it with the taught NER. A NER listening to something else
     (a transformer) keeps the taught NER's own copy.
     """

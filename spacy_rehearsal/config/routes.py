@@ -8,7 +8,7 @@ ones measured in benchmarks/forgetting.py (docs/benchmarks.md).
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
-from ..training.distill import RECIPE
+from ..training.one_model.distill import RECIPE
 
 
 @dataclass(frozen=True)

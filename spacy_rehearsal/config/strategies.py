@@ -8,7 +8,7 @@ the old ones:
   ones, the base's own ones you correct, or both) runs before the original
   NER. spaCy's NER keeps entities already set on a doc, so the original fills
   the kept types around the taught NER's spans; the labels you correct are
-  gated off in the original (`training/gate.py`). Best retention; costs
+  gated off in the original (`training/component/gate.py`). Best retention; costs
   inference time.
 - one model ("rehearsal", "reader", "callback", "fill-callback", "distill"): the base NER
   itself is updated, with the plugin's pseudo-rehearsal routes keeping what it

@@ -54,8 +54,8 @@ from spacy.training import Example
 from thinc.api import set_dropout_rate
 from thinc.types import Floats2d
 
-from ..data.taught import Taught
-from ..errors import SettingError
+from ...data.taught import Taught
+from ...errors import SettingError
 from .actions import ActionMap, entity_recognizer, masked_softmax, open_label_after
 
 NewActions = Literal["ignore", "zero", "teacher_entities"]

@@ -166,7 +166,7 @@ def create_rehearsal_logger_v2(logger: Optional[LoggerT] = None) -> LoggerT:
     `rehearsal_callback.v1` both are 0.
 
     logger (Optional[LoggerT]): The logger to wrap, as a nested block
-        `[training.logger.logger]`. None: `spacy.ConsoleLogger.v3` with its
+        `[training.one_model.logger.logger]`. None: `spacy.ConsoleLogger.v3` with its
         defaults, whose table names the loss column "Loss rehearse" (a
         wrapped logger gets the loss as "rehearsal": a console logger given
         here cuts that column's name to "Loss rehea...").

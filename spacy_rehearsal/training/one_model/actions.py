@@ -13,7 +13,7 @@ from spacy.language import Language
 from spacy.pipeline import EntityRecognizer
 from thinc.types import Floats2d
 
-from ..errors import SettingError, TeacherError
+from ...errors import SettingError, TeacherError
 
 
 def entity_recognizer(nlp: Language, name: str, role: str) -> EntityRecognizer:

@@ -30,7 +30,7 @@ from spacy.language import Language
 from spacy.pipeline import EntityRecognizer, Tok2Vec
 from spacy.pipeline.tok2vec import Tok2VecListener
 
-from ..teacher.base_pipeline import ner_tok2vec
+from ...teacher.base_pipeline import ner_tok2vec
 
 # The standalone component holding the base NER's tok2vec
 FEATURES_COMPONENT = "ner_tok2vec"

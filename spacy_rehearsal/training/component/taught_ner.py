@@ -30,7 +30,7 @@ from thinc.api import Model
 from thinc.types import FloatsXd
 from wasabi import msg
 
-from ..teacher.base_pipeline import give_own_tok2vec
+from ...teacher.base_pipeline import give_own_tok2vec
 from .features import share_ner_features, start_as_identity
 from .gate import gate_labels
 

@@ -5,8 +5,8 @@ from typing import Dict, List, Optional
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..scoring import score_ents
-from ..teacher.teacher import Teacher
+from ...scoring import score_ents
+from ...teacher.teacher import Teacher
 
 _STATES: "weakref.WeakKeyDictionary[Language, RehearsalState]" = weakref.WeakKeyDictionary()
 

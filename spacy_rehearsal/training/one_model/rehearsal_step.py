@@ -19,10 +19,10 @@ from spacy.tokens import Doc
 from spacy.training import Example
 from wasabi import msg
 
-from .. import messages
-from ..data.taught import Taught, rehearsal_reference
-from ..errors import InputError, SettingError
-from ..teacher.teacher import Teacher
+from ... import messages
+from ...data.taught import Taught, rehearsal_reference
+from ...errors import InputError, SettingError
+from ...teacher.teacher import Teacher
 from .anchor import WeightAnchor
 from .distill import Distiller
 from .rehearsal_state import _STATES, RehearsalState

@@ -23,12 +23,12 @@ from typing import Any, Callable, Dict, List, Optional
 
 from spacy.language import Language
 
-from .. import messages
-from ..data.formats import read_annotations
-from ..data.rawtext import check_raw_path, count_raw_texts
-from ..data.taught import taught_from_records
-from ..errors import InputError, SettingError
-from ..teacher.teacher import Teacher, load_pipeline
+from ... import messages
+from ...data.formats import read_annotations
+from ...data.rawtext import check_raw_path, count_raw_texts
+from ...data.taught import taught_from_records
+from ...errors import InputError, SettingError
+from ...teacher.teacher import Teacher, load_pipeline
 from .distill import RECIPE, NewActions, entity_recognizer
 from .rehearsal_state import rehearsal_state  # noqa: F401 (public here too)
 from .rehearsal_step import NAME, AnnotatedTexts, Mode, RehearsalCallback
