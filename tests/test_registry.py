@@ -8,6 +8,7 @@ from spacy.util import registry
 
 from spacy_rehearsal.training.augmenter import create_rehearsal_fill
 from spacy_rehearsal.training.checks import create_check_paths
+from spacy_rehearsal.training.component.taught_ner import create_component_init, create_component_init_v1, create_component_init_v3, create_copy_ner
 from spacy_rehearsal.training.one_model.callback import create_rehearsal_callback, create_rehearsal_callback_v2, create_rehearsal_callback_v3
 from spacy_rehearsal.training.one_model.logger import create_rehearsal_logger, create_rehearsal_logger_v2
 from spacy_rehearsal.training.reader import create_rehearsal_reader, create_rehearsal_reader_v2
@@ -20,6 +21,10 @@ REGISTERED = [
     ("callbacks", "rehearsal_callback.v2", "spacy_callbacks", create_rehearsal_callback_v2),
     ("callbacks", "rehearsal_callback.v3", "spacy_callbacks", create_rehearsal_callback_v3),
     ("callbacks", "rehearsal_check_paths.v1", "spacy_callbacks", create_check_paths),
+    ("callbacks", "rehearsal_copy_ner.v1", "spacy_callbacks", create_copy_ner),
+    ("callbacks", "rehearsal_component.v1", "spacy_callbacks", create_component_init_v1),
+    ("callbacks", "rehearsal_component.v2", "spacy_callbacks", create_component_init),
+    ("callbacks", "rehearsal_component.v3", "spacy_callbacks", create_component_init_v3),
     ("loggers", "rehearsal_logger.v1", "spacy_loggers", create_rehearsal_logger),
     ("loggers", "rehearsal_logger.v2", "spacy_loggers", create_rehearsal_logger_v2),
     ("augmenters", "rehearsal_fill.v1", "spacy_augmenters", create_rehearsal_fill),

@@ -13,11 +13,13 @@ from typing import Optional
 from spacy.cli._util import Arg, Opt
 from wasabi import msg
 
-from ..config.component import corrected_labels, recipe_for, speed_note
+from ..config.component import corrected_labels, original_labels, recipe_for
 from ..config.render import check_config
-from ..config.strategies import STRATEGIES, generate_config
+from ..config.rounds import component_summary, plan_round
+from ..config.strategies import STRATEGIES, generate_config, taught_record
 from ..errors import InputError, TeacherError
 from ..teacher.base_pipeline import inspect_base
+from ..training.component.rounds import describe, plan
 from ._util import fail, rehearsal_cli, split_labels
 
 # Printed whole on one line (plain print: wasabi wraps at 80 columns), so it pastes as it is once the
@@ -39,7 +41,7 @@ def init_config_cli(
     # fmt: off
     base: str = Arg(..., help="The pipeline to update: package name or path (it is also the teacher)"),
     output: Path = Arg(..., help="Config file to write, or - for standard output"),
-    labels: str = Opt(..., "--labels", "-l", help="Comma-separated labels your annotations add, e.g. FASHION_BRAND"),
+    labels: str = Opt(..., "--labels", "-l", help="Comma-separated labels your annotations hold: new types (FASHION_BRAND), the base's own types you correct (PERSON), or both"),
     strategy: str = Opt("component", "--strategy", "-s", help=STRATEGY_HELP),
     component_depth: Optional[int] = Opt(None, "--component-depth", help="component: at most this many of the base NER's CNN layers in the taught NER (0: all; default: 2 for new labels, all for corrections)"),
     copy_weights: Optional[bool] = Opt(None, "--copy-weights/--fresh", help="component: start the taught NER from the base NER's weights or random ones (default: fresh for new labels, copied for corrections)"),
@@ -48,12 +50,15 @@ def init_config_cli(
     force: bool = Opt(False, "--force", "-F", help="Overwrite OUTPUT if it exists"),
     # fmt: on
 ) -> None:
-    """Write a complete, commented training config for adding LABELS to BASE.
+    """Write a complete, commented training config that teaches BASE the LABELS your annotations hold.
 
+    LABELS can be new types, the base's own types you correct, or both.
     Choose between two strategies: "component" (recommended) keeps BASE
-    exactly as it is and adds a NER for the new labels before its NER (best
-    retention, costs inference time); "rehearsal" (one model) updates BASE's
-    NER with the best measured one-model recipe (no inference cost, keeps less).
+    exactly as it is and adds a NER for the taught labels before its NER (best
+    retention, costs inference time); on a pipeline it made before, it trains
+    that NER further (rounds: the pipeline keeps two NERs). "rehearsal" (one
+    model) updates BASE's NER with the best measured one-model recipe (no
+    inference cost, keeps less).
     "reader", "callback", "fill-callback" and "distill" are older one-model
     recipes, kept for the benchmarks. Train the config with spacy train, giving
     --paths.train, --paths.dev and --paths.raw, and --paths.cache DIR to keep
@@ -82,18 +87,21 @@ def init_config_cli(
     output.write_text(text, encoding="utf8")
     msg.good(f"Wrote the {strategy} config for {base} to {output}")
     taught = split_labels(labels) or []
-    recipe = recipe_for(taught, base_pipeline, component_depth, copy_weights, raw_ratio, shared_features)
-    uses_raw = recipe.raw_ratio > 0
-    raw_used = uses_raw if strategy == "component" else strategy != "fill-callback"
+    record = taught_record(base_pipeline, strategy)
+    if record is not None:
+        next_round = plan_round(base_pipeline, taught, record)
+        raw_used, labels_plan = next_round.raw_ratio > 0, next_round.labels_plan
+    else:
+        recipe = recipe_for(taught, base_pipeline, component_depth, copy_weights, raw_ratio, shared_features)
+        raw_used = recipe.raw_ratio > 0 if strategy == "component" else strategy != "fill-callback"
+        labels_plan = plan(taught, original_labels(base_pipeline))
     next_step = NEXT_STEP.format(output=output)
     print(f"Train with: {next_step if raw_used else next_step.replace(' --paths.raw RAW', '')}")
+    msg.text(f"Labels: {describe(labels_plan)}")
     corrected = corrected_labels(taught, base_pipeline)
     if strategy == "component":
-        msg.text(f"Inference cost, measured with en_core_web_sm: {speed_note(taught, base_pipeline, recipe)}")
-    if corrected and strategy == "component":
-        kept = sorted(base_pipeline.labels - set(taught))
-        msg.text(f"Correcting {', '.join(corrected)}: the taught NER learns them from your annotations and they are "
-                 f"gated off in the original; keeping {', '.join(kept)} from the original, frozen")
+        for line in component_summary(base_pipeline, taught, record, shared_features or False):
+            msg.text(line)
     elif corrected:
         msg.text(f"Correcting {', '.join(corrected)}: {base} already predicts them, so your annotations decide them "
                  f"and the teacher's reading of them is never rehearsed (respect_annotations). Measured cost of one "

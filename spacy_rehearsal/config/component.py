@@ -13,8 +13,10 @@ depends on what you teach (`recipe_for`):
   trained on your annotations, and the corrected labels gated off in the
   original (`training/component/gate.py`), so they come from the taught NER only.
 
-`rehearsal_component.v2` (`training/component.py`) does the copying and the
-gating in `[initialize.after_init]` and writes `meta["rehearsal"]`.
+`rehearsal_component.v3` (`training/component/taught_ner.py`) does the
+copying and the gating in `[initialize.after_init]` and writes
+`meta["rehearsal"]`, so a later round (`rounds.py`) trains the same taught
+NER further instead of adding one.
 """
 from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional, Set
@@ -28,7 +30,7 @@ from .render import Notes
 
 # The taught NER's name; a base that already has one (types added one after another) gets "ner_new2", ...
 NEW_COMPONENT = "ner_new"
-COMPONENT_INIT = "rehearsal_component.v2"
+COMPONENT_INIT_V3 = "rehearsal_component.v3"
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,24 @@ NO_RAW_COST = (
 
 
 def corrected_labels(labels: List[str], base: BasePipeline) -> List[str]:
-    """The taught labels the base already predicts."""
-    return sorted(set(labels) & base.labels)
+    """The taught labels the base's original NER(s) predict (a taught NER of an earlier round is not one)."""
+    return sorted(set(labels) & original_labels(base))
+
+
+def original_labels(base: BasePipeline) -> Set[str]:
+    """The labels the base's original NER(s) predict: not the taught NER's, where `meta["rehearsal"]` names one.
+
+    A frozen NER that runs after a taught NER adds the taught labels to its own
+    (spaCy adds the labels of entities already on a doc before it parses, with
+    output rows at zero), so its `labels` alone do not tell what it knew: a
+    label an earlier round taught as new is the taught NER's, not the original's.
+    """
+    record = base.meta.get("rehearsal")
+    if not isinstance(record, dict) or not base.ner_labels:
+        return set(base.labels)
+    taught = record.get("taught_component")
+    acquired = set(record.get("taught_labels", [])) - set(record.get("corrected_labels", []))
+    return {label for name, labels in base.ner_labels.items() if name != taught for label in labels} - acquired
 
 
 def recipe_for(
@@ -166,9 +184,9 @@ def add_component(config: Dict[str, Any], notes: Notes, base: BasePipeline, labe
     notes[("training", "frozen_components")] = "The base pipeline stays as it was (only the gated labels' output biases change)" \
         if corrected else "The base pipeline stays exactly as it was"
     config["initialize"]["after_init"] = {
-        "@callbacks": COMPONENT_INIT, "base": "${paths.base}", "component": new, "source": base.ner,
+        "@callbacks": COMPONENT_INIT_V3, "base": "${paths.base}", "component": new, "source": base.ner,
         "copy_weights": recipe.copy_weights, "corrected": corrected, "gate_components": list(base.ners) if corrected else [],
-        "features": features,
+        "features": features, "resume": False, "labels": list(labels), "annotations": "${paths.train}",
     }
     notes[("initialize.after_init", "copy_weights")] = (
         "Start the taught NER from the base NER's weights (true) or random ones (false): the measured recipe for "

@@ -27,14 +27,21 @@ from confection import Config
 
 from ..errors import InputError
 from ..teacher.base_pipeline import BasePipeline
+from ..training.component.rounds import Record, check_case, read_record
 from .component import NEW_COMPONENT, NO_RAW_COST, Recipe, add_component, recipe_for
 from .render import Notes, render
+from .rounds import Round, add_round
 from .routes import REHEARSAL_ROUTE, ROUTES
 
 __all__ = ["NEW_COMPONENT", "STRATEGIES", "check_labels", "generate_config"]  # NEW_COMPONENT: component.py's
 
 STRATEGIES = ("component", "rehearsal", "reader", "callback", "fill-callback", "distill")
 CHECK_PATHS = "rehearsal_check_paths.v1"
+# What rehearsal_check_paths.v1 warns of when a later round runs without raw text
+ROUND_NO_RAW_COST = (
+    "raw text is where the last round's taught NER teaches the labels it knew that this round's annotations "
+    "leave out (and, for new types, keeps the taught NER off the original's types)"
+)
 
 
 def check_labels(labels: Sequence[str], base: BasePipeline, strategy: str) -> List[str]:
@@ -47,7 +54,13 @@ def check_labels(labels: Sequence[str], base: BasePipeline, strategy: str) -> Li
     odd = [label for label in labels if any(c.isspace() for c in label)]
     if odd:
         raise InputError("--labels", f"labels cannot contain white space: {odd}")
+    check_case(labels, base.labels, base.name)
     return labels
+
+
+def taught_record(base: BasePipeline, strategy: str) -> Optional[Record]:
+    """The base's record of earlier component rounds (`rounds.py`), for the component strategy; else None."""
+    return read_record(base.meta, base.components, base.name) if strategy == "component" else None
 
 
 def generate_config(
@@ -90,7 +103,18 @@ def generate_config(
     """
     labels = check_labels(labels, base, strategy)
     config, notes = _common(base, labels, strategy)
-    if strategy == "component":
+    record = taught_record(base, strategy)
+    if record is not None:
+        shape = {"--component-depth": component_depth, "--copy-weights/--fresh": copy_weights, "--raw-ratio": raw_ratio,
+                 "--shared-features": shared_features, "shared_part": shared_part, "adapter": adapter, "adapter_window": adapter_window}
+        given = [name for name, value in shape.items() if value is not None]
+        if given:
+            raise InputError(given[0], f"sets the taught NER of round 1; {base.name} has one already "
+                             f"('{record.taught_component}'), which this round trains further: leave {given[0]} out")
+        next_round = add_round(config, notes, base, labels, record)
+        _round_corpus(config, notes, next_round)
+        no_raw = ("warn", ROUND_NO_RAW_COST) if next_round.raw_ratio > 0 else ("ignore", "")
+    elif strategy == "component":
         recipe = recipe_for(labels, base, component_depth, copy_weights, raw_ratio, shared_features, shared_part, adapter, adapter_window)
         _component(config, notes, base, labels, recipe)
         no_raw = ("warn", NO_RAW_COST) if recipe.raw_ratio > 0 else ("ignore", "")
@@ -231,6 +255,20 @@ def _one_model(config: Dict[str, Any], notes: Notes, base: BasePipeline, strateg
         )
     for key, note in route.notes.items():
         notes[("training.before_update", key)] = note
+
+
+def _round_corpus(config: Dict[str, Any], notes: Notes, next_round: Round) -> None:
+    """A later round's train corpus: the last round's pipeline fills and rehearses what its taught NER knew."""
+    raw = next_round.raw_ratio > 0
+    config["corpora"]["train"] = _reader("${paths.train}", "teacher", raw, next_round.raw_ratio, next_round.teacher_labels, train=True)
+    notes[("corpora.train", "fill")] = (
+        "The last round's pipeline (paths.base) fills in the labels its taught NER knew where your annotations "
+        "leave them out; everything else is O for the taught NER"
+    )
+    notes[("corpora.train", "teacher_labels")] = (
+        "The taught NER's labels from earlier rounds: the teacher's entities of these are kept as targets (those "
+        "your annotations hold are yours on their texts, and missing in raw text); other entities are O"
+    )
 
 
 def _component(config: Dict[str, Any], notes: Notes, base: BasePipeline, labels: List[str], recipe: Recipe) -> None:

@@ -1,12 +1,14 @@
 """The base pipeline, as the config generation of `strategies.py` needs to know it."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Set, cast
 
 import spacy
+import srsly
 from confection import Config
 from spacy.language import Language
 from spacy.pipeline import EntityRecognizer
-from spacy.util import copy_config
+from spacy.util import copy_config, get_package_path, is_package
 from thinc.api import Model
 
 from ..errors import TeacherError
@@ -36,6 +38,9 @@ class BasePipeline:
     listener_arch (Optional[str]): The registered architecture of the
         listener the NER listened through, if it did (e.g.
         "spacy.Tok2VecListener.v1").
+    meta (Dict[str, Any]): The base's meta (a pipeline this package made
+        records its rounds under "rehearsal").
+    ner_labels (Dict[str, List[str]]): Each NER component's labels.
     """
 
     name: str
@@ -50,6 +55,8 @@ class BasePipeline:
     only_listener: bool = False
     features_width: int = 0
     listener_arch: Optional[str] = None
+    meta: Dict[str, Any] = field(default_factory=dict)
+    ner_labels: Dict[str, List[str]] = field(default_factory=dict)
 
 
 def inspect_base(base: str) -> BasePipeline:
@@ -85,7 +92,18 @@ def inspect_base(base: str) -> BasePipeline:
         only_listener=listens_to is not None and not getattr(nlp.get_pipe(listens_to), "listening_components", []),
         features_width=features_width,
         listener_arch=listener_arch if listens_to is not None else None,
+        meta=dict(nlp.meta),
+        ner_labels={name: sorted(cast(EntityRecognizer, nlp.get_pipe(name)).labels) for name in ners},
     )
+
+
+def pipeline_meta(base: str) -> Dict[str, Any]:
+    """A pipeline's meta.json (package name or path), read without loading the pipeline; {} where there is none."""
+    path = get_package_path(base) if is_package(base) else Path(base)
+    try:
+        return cast(Dict[str, Any], srsly.read_json(path / "meta.json"))
+    except (OSError, ValueError):
+        return {}
 
 
 def ner_tok2vec(ner: EntityRecognizer) -> Model:

@@ -21,6 +21,7 @@ and loads without the plugin.
 `meta["rehearsal"]`, so `spacy rehearsal evaluate` can tell taught labels from
 kept ones.
 """
+from pathlib import Path
 from typing import Callable, List, Optional, Tuple, cast
 
 import spacy
@@ -30,9 +31,11 @@ from thinc.api import Model
 from thinc.types import FloatsXd
 from wasabi import msg
 
-from ...teacher.base_pipeline import give_own_tok2vec
+from ...errors import InputError, SettingError
+from ...teacher.base_pipeline import give_own_tok2vec, pipeline_meta
 from .features import share_ner_features, start_as_identity
 from .gate import gate_labels
+from .rounds import Record, next_record, plan, read_record, span_counts
 
 
 # Registered as "rehearsal_copy_ner.v1" in the "spacy_callbacks" entry point group.
@@ -74,7 +77,7 @@ def create_component_init(
     gate_components: List[str] = [],  # noqa: B006
     features: Optional[str] = None,
 ) -> Callable[[Language], None]:
-    """Create the component route's `[initialize.after_init]` callback.
+    """Create the component route's `[initialize.after_init]` callback (one round: v3 adds rounds).
 
     base (str): The base pipeline (package name or path).
     component (str): The taught NER: it learns the labels your annotations hold.
@@ -92,13 +95,65 @@ def create_component_init(
         `nlp.meta["rehearsal"]`: the taught NER, its labels, which of them
         are corrected and which new, and the gated NERs.
     """
+    return _create_init("rehearsal_component.v2", base, component, source, copy_weights, corrected, gate_components,
+                        features, resume=False, labels=[], annotations=None, rounds=False)
+
+
+# Registered as "rehearsal_component.v3" in the "spacy_callbacks" entry point group.
+def create_component_init_v3(
+    base: str,
+    component: str,
+    source: str = "ner",
+    copy_weights: bool = False,
+    corrected: List[str] = [],  # noqa: B006 (confection fills it from the config; never mutated)
+    gate_components: List[str] = [],  # noqa: B006
+    features: Optional[str] = None,
+    resume: bool = False,
+    labels: List[str] = [],  # noqa: B006
+    annotations: Optional[Path] = None,
+) -> Callable[[Language], None]:
+    """`rehearsal_component.v2` that updates a pipeline it made again, round after round (`rounds.py`).
+
+    resume (bool): The taught NER is `base`'s own, sourced and trained
+        further (a later round): nothing is copied into it, and labels of
+        `labels` it does not have yet get output rows starting at zero.
+        false: as v2 (round 1, or a round whose taught NER starts again as a
+        full copy of `source`).
+    labels (List[str]): The labels this round's annotations hold (what
+        init-config wrote as the train reader's `labels`).
+    annotations (Optional[Path]): This round's annotations
+        (`${paths.train}`): their examples and spans per label go into the
+        round's entry in `meta["rehearsal"]["rounds"]`. None: not counted.
+    Every other argument is v2's. RETURNS (Callable[[Language], None]): The
+    callback; `meta["rehearsal"]` also records `base` (round 1's pipeline)
+    and `rounds`, read from `base`'s own record and extended by this round.
+    """
+    return _create_init("rehearsal_component.v3", base, component, source, copy_weights, corrected, gate_components,
+                        features, resume=resume, labels=labels, annotations=annotations, rounds=True)
+
+
+def _create_init(
+    name: str, base: str, component: str, source: str, copy_weights: bool, corrected: List[str],
+    gate_components: List[str], features: Optional[str], *, resume: bool, labels: List[str],
+    annotations: Optional[Path], rounds: bool,
+) -> Callable[[Language], None]:
+    """The body of v2 and v3: `name` is the registered name, for messages."""
+    if resume and copy_weights:
+        raise SettingError(f"{name}: resume = true trains the base's own '{component}' further: copy_weights must be false")
 
     def init_component(nlp: Language) -> None:
-        name = "rehearsal_component.v2"
         if copy_weights:
             _copy_from_base(nlp, base, component, source, name)
         elif component not in nlp.component_names:
             raise ValueError(f"{name}: component '{component}' is not in the pipeline {nlp.component_names}")
+        taught_ner = cast(EntityRecognizer, nlp.get_pipe(component))
+        previous = _record_of(base, strict=resume) if rounds else None
+        # This round's labels, and every label an earlier round taught (a restarted taught NER learns them again)
+        keep = previous.taught_labels if previous is not None else []
+        added = [label for label in dict.fromkeys([*labels, *keep]) if taught_ner.add_label(label)]
+        if resume:
+            msg.info(f"Training '{component}' further (it keeps what earlier rounds taught it)"
+                     + (f"; new labels: {', '.join(added)}" if added else ""))
         part = None
         if features is not None:
             if features not in nlp.config["training"]["frozen_components"]:
@@ -107,9 +162,9 @@ def create_component_init(
             what = "features" if part == "tok2vec" else "embedding"
             msg.info(f"Moved the {what} of '{source}' into '{features}': '{source}' and '{component}' listen to it")
         # Layers of the taught NER's own on shared features (not a copied encoder on a shared embedding)
-        if part != "embed" and start_as_identity(cast(EntityRecognizer, nlp.get_pipe(component))):
+        if part != "embed" and not resume and start_as_identity(taught_ner):
             msg.info(f"'{component}'s own layers on the shared features start as the identity")
-        taught = sorted(cast(EntityRecognizer, nlp.get_pipe(component)).labels)
+        taught = sorted(taught_ner.labels)
         # A corrected label the annotations turned out not to hold stays the original's
         corrected_here = sorted(set(corrected) & set(taught))
         gated: List[str] = []
@@ -122,13 +177,34 @@ def create_component_init(
             if done:
                 gated.append(other)
                 msg.info(f"Gated {', '.join(done)} off in '{other}': only '{component}' predicts them")
-        nlp.meta["rehearsal"] = {
-            "taught_component": component, "taught_labels": taught,
-            "corrected_labels": corrected_here,
-            "new_labels": sorted(set(taught) - set(corrected_here)), "gated_components": gated,
-        }
+        if not rounds:
+            nlp.meta["rehearsal"] = {
+                "taught_component": component, "taught_labels": taught, "corrected_labels": corrected_here,
+                "new_labels": sorted(set(taught) - set(corrected_here)), "gated_components": gated,
+            }
+            return
+        originals = {label for other in nlp.component_names if other != component
+                     and nlp.get_pipe_meta(other).factory in ("ner", "beam_ner")
+                     for label in cast(EntityRecognizer, nlp.get_pipe(other)).labels}
+        earlier = previous.taught_labels if previous is not None else []
+        # A frozen NER after the taught one adds the taught labels to its own (`config/component.original_labels`)
+        originals -= set(earlier) - set(previous.corrected_labels if previous is not None else [])
+        labels_plan = plan(labels or taught, originals, earlier)
+        nlp.meta["rehearsal"] = next_record(previous, base, component, taught, corrected_here, gated, labels_plan,
+                                            span_counts(annotations))
 
     return init_component
+
+
+def _record_of(base: str, strict: bool) -> Optional[Record]:
+    """`base`'s record (`rounds.py`); not `strict`: None where it names a taught NER `base` no longer has."""
+    meta = pipeline_meta(base)
+    try:
+        return read_record(meta, meta.get("components", meta.get("pipeline", [])), base)
+    except InputError:
+        if strict:
+            raise
+        return None
 
 
 def _copy_from_base(nlp: Language, base: str, component: str, source: str, name: str) -> None:

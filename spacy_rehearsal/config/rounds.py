@@ -1,0 +1,120 @@
+"""A later round's config: the taught NER of the last round trained further, never a second one beside it.
+
+`init-config` on a pipeline the component route made (its `meta["rehearsal"]`
+names the taught NER, `training/component/rounds.py`) writes this instead of
+adding a taught NER:
+
+- every component sourced from `${paths.base}` (the last round's pipeline),
+  all frozen but the taught NER, which `spacy train` resumes;
+- the taught NER learns this round's labels (new ones get output rows,
+  `rehearsal_component.v3` with `resume = true`), and every label it knew is
+  kept: the last round's pipeline is the teacher, filling the taught labels
+  your annotations leave out on their texts (`fill = "teacher"`,
+  `teacher_labels` = what it taught) and teaching them on raw text;
+- a corrected label (one the original predicts) is gated off in the
+  original, as in round 1. A taught NER that knew only new types is a small
+  fresh NER that cannot learn a correction well: the first round that
+  corrects starts it again as a full copy of the original NER
+  (`copy_weights`), and it learns the earlier rounds' labels from the teacher.
+
+The pipeline so keeps two NERs however many rounds it has had.
+"""
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from spacy.util import copy_config
+
+from ..teacher.base_pipeline import BasePipeline
+from ..training.component.rounds import Record, plan
+from .component import COMPONENT_INIT_V3, SPEED, corrected_labels, original_labels
+from .render import Notes
+
+
+@dataclass(frozen=True)
+class Round:
+    """What `add_round` wrote: the taught NER, and what the train reader must do."""
+
+    component: str
+    restart: bool
+    raw_ratio: float
+    teacher_labels: List[str]
+    corrected: List[str]
+    labels_plan: Dict[str, str]
+
+
+def plan_round(base: BasePipeline, labels: List[str], record: Record) -> Round:
+    """What a round on `base` does (see the module docstring), before anything is written."""
+    originals = original_labels(base)
+    corrected = set(record.taught_labels) & originals | set(labels) & originals
+    restart = bool(corrected) and not set(record.taught_labels) & originals
+    earlier = set(record.taught_labels) - set(labels)
+    # Raw text keeps the labels taught earlier that this round's annotations leave out, and (as in round 1)
+    # keeps a taught NER of new types off the original's types; a corrections NER with nothing earlier to
+    # keep reads none (round 1's measured recipe).
+    raw_ratio = 1.0 if earlier or not corrected else 0.0
+    return Round(record.taught_component, restart, raw_ratio, sorted(record.taught_labels), sorted(corrected),
+                 plan(labels, originals, record.taught_labels))
+
+
+def add_round(config: Dict[str, Any], notes: Notes, base: BasePipeline, labels: List[str], record: Record) -> Round:
+    """Train `record`'s taught NER further in `config` (see the module docstring); RETURNS what was written."""
+    found = plan_round(base, labels, record)
+    taught, restart, corrected = found.component, found.restart, found.corrected
+    config["training"]["frozen_components"] = [name for name in base.components if name != taught]
+    gate_components = [name for name in base.ners if name != taught] if corrected else []
+    if restart:
+        block = {k: v for k, v in base.config["components"][base.ner].items() if k not in ("model", "source", "replace_listeners")}
+        config["components"][taught] = {**block, "model": copy_config(base.ner_model)}
+        notes[(f"components.{taught}", "factory")] = (
+            f"The taught NER starts again as a full copy of '{base.ner}' (a correction needs what the original knew); "
+            f"the last round's pipeline teaches it {', '.join(record.taught_labels)}"
+        )
+    else:
+        notes[(f"components.{taught}", "source")] = (
+            f"The taught NER of round {record.n_rounds}, trained further (not frozen): it keeps what it knew, "
+            f"and learns {', '.join(labels)}"
+        )
+    notes[("training", "frozen_components")] = f"Everything but '{taught}' stays as the last round left it"
+    config["initialize"]["after_init"] = {
+        "@callbacks": COMPONENT_INIT_V3, "base": "${paths.base}", "component": taught, "source": base.ner,
+        "copy_weights": restart, "corrected": corrected, "gate_components": gate_components, "features": None,
+        "resume": not restart, "labels": list(labels), "annotations": "${paths.train}",
+    }
+    notes[("initialize.after_init", "resume")] = (
+        "Train the last round's taught NER further (true), or start it again as a copy of the original (false)"
+    )
+    notes[("initialize.after_init", "corrected")] = (
+        "The original's labels the taught NER predicts (this round's and earlier rounds'): gated off in "
+        "gate_components (-1e4 output biases, plain weights)"
+    )
+    return found
+
+
+# Measured with three NERs (two rounds stacked, as this package did before rounds; issue 39's check)
+STACKED_SPEED = "0.57x the base's words per second was measured with three NERs"
+
+
+def component_summary(base: BasePipeline, labels: List[str], record: Optional[Record], shared: bool) -> List[str]:
+    """What init-config prints of a component config: the round, the NERs the pipeline runs and what that costs."""
+    lines = []
+    if record is None:
+        corrected = corrected_labels(labels, base)
+        n_ners = len(base.ners) + 1
+        full_copy = bool(corrected)
+        if corrected:
+            lines.append(f"The taught NER is a full copy of '{base.ner}' and learns {', '.join(labels)}; "
+                         f"{', '.join(corrected)} are gated off in the original, which keeps the other types")
+    else:
+        found = plan_round(base, labels, record)
+        n_ners, full_copy, shared = len(base.ners), bool(found.corrected), "ner_tok2vec" in base.components
+        kept = sorted(set(record.taught_labels) - set(labels))
+        how = ("starts again as a full copy of the original (a correction needs what it knew)" if found.restart
+               else "is trained further")
+        lines.append(
+            f"Round {record.n_rounds + 1}: '{found.component}' {how}"
+            + (f"; the last round's pipeline teaches it {', '.join(kept)} on your texts and on raw text" if kept else "")
+            + f"; the pipeline keeps {n_ners} NERs, as after round 1"
+        )
+    cost = SPEED[(full_copy, shared)] if n_ners <= 2 else f"{n_ners} NERs ({STACKED_SPEED}; each NER costs)"
+    lines.append(f"Inference cost, measured with en_core_web_sm: {cost}")
+    return lines
