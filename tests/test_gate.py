@@ -80,12 +80,13 @@ def test_gated_base_ner_keeps_its_other_labels(base_model):
 def test_init_config_with_base_labels_and_no_strategy_writes_the_corrections_route(base_model, tmp_path):
     out = check_ok(run_cli("rehearsal", "init-config", base_model, tmp_path / "c.cfg", "--labels", f"PERSON,ORG,{BRAND}"))
     text = " ".join(out.split())
-    assert "Correcting ORG, PERSON: the taught NER learns them" in text and "keeping CARDINAL, DATE" in text
+    assert f"Labels: new: {BRAND}; corrected: ORG, PERSON; kept: CARDINAL, DATE" in text
+    assert "ORG, PERSON are gated off in the original, which keeps the other types" in text
     assert "Inference cost, measured with en_core_web_sm:" in text and "words per second" in text
     config = Config().from_disk(tmp_path / "c.cfg", interpolate=False)
     assert config["nlp"]["pipeline"][-2:] == [NEW_COMPONENT, "ner"]
     init = config["initialize"]["after_init"]
-    assert init["@callbacks"] == "rehearsal_component.v2" and init["copy_weights"] is True and init["features"] is None
+    assert init["@callbacks"] == "rehearsal_component.v3" and init["copy_weights"] is True and init["resume"] is False and init["features"] is None
     assert init["corrected"] == ["ORG", "PERSON"] and init["gate_components"] == ["ner"]
     assert config["components"][NEW_COMPONENT]["model"]["tok2vec"]["encode"]["depth"] == 4  # the whole base NER
     assert config["corpora"]["train"]["rehearsal_ratio"] == 0.0
@@ -120,7 +121,7 @@ def test_mixed_corrections_and_new_label_train_gated_and_load_without_the_plugin
     train = mixed_annotations(tmp_path / "train.jsonl")
     cfg = tmp_path / "config.cfg"
     out = check_ok(run_cli("rehearsal", "init-config", str(listener_base), cfg, "--labels", f"PERSON,{BRAND}"))
-    assert "Correcting PERSON" in " ".join(out.split())
+    assert f"Labels: new: {BRAND}; corrected: PERSON" in " ".join(out.split())
     log = check_ok(run_cli("train", cfg, "--output", tmp_path / "out", "--paths.train", train, "--paths.dev", train,
                            "--training.max_steps", 12, "--training.eval_frequency", 6))
     assert "Gated PERSON off in 'ner'" in " ".join(log.split())

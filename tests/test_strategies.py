@@ -63,7 +63,7 @@ def test_component_config_adds_a_new_label_ner_before_the_frozen_original(sm_bas
     assert config["corpora"]["dev"]["fill"] == "teacher"
     assert config["corpora"]["train"]["teacher_labels"] == [] and config["corpora"]["train"]["raw_path"] == "${paths.raw}"
     init = config["initialize"]["after_init"]  # the new-types recipe starts from random weights and gates nothing
-    assert init["@callbacks"] == "rehearsal_component.v2" and init["copy_weights"] is False and init["corrected"] == []
+    assert init["@callbacks"] == "rehearsal_component.v3" and init["copy_weights"] is False and init["corrected"] == []
     assert init["features"] is None  # the recipe: the taught NER computes its own features
     copied = Config().from_str(generate_config(sm_base, [BRAND], "component", copy_weights=True), interpolate=False)
     assert copied["initialize"]["after_init"]["copy_weights"] is True

@@ -1,0 +1,130 @@
+"""Rounds: a pipeline the component route made, updated again by it (issue 39).
+
+    python benchmarks/rounds.py [--seeds 0 1 2 3] [--epochs 10] [--dev-split] [--jobs 1] [--reuse]
+                                [--output benchmarks/results/rounds_devsplit.json]
+
+Scenario "more examples in two rounds" (FASHION_BRAND, raw text: CoNLL-2003
+train, as `forgetting.py`): the training file is cut in halves A and B.
+- one round: `init-config en_core_web_sm --labels FASHION_BRAND` trained on A+B;
+- round 1: the same config trained on A;
+- round 2, B: `init-config ROUND1 --labels FASHION_BRAND` (what a user runs on
+  the pipeline round 1 made) trained on B alone, the new annotations;
+- round 2, A+B: the same round-2 config given both rounds' files.
+Every config is what `init-config` writes; each is trained with `spacy train`
+and scored model-last as `forgetting.py` scores (FASHION_BRAND F1 on the
+evaluation file or, with `--dev-split`, on a dev split carved from the
+training file; agreement with the base on news and on the fashion texts).
+The speed of every pipeline is measured in one process as a ratio to the base
+(best of 3 over the news texts): a round must not slow the pipeline.
+"""
+import argparse
+import json
+import shlex
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+import spacy
+from confection import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import forgetting  # noqa: E402
+from pipeline_speed import measure, versions  # noqa: E402
+from spacy_runs import train_once  # noqa: E402
+
+from spacy_rehearsal.config.strategies import generate_config  # noqa: E402
+from spacy_rehearsal.data.formats import iter_raw_texts, read_annotations  # noqa: E402
+from spacy_rehearsal.scoring import format_table  # noqa: E402
+from spacy_rehearsal.teacher.base_pipeline import inspect_base  # noqa: E402
+
+BASE = forgetting.BASE
+LABEL = "FASHION_BRAND"
+ARMS = ("one round, A+B", "round 1, A", "round 2, B", "round 2, A+B")
+
+
+def halves(train_jsonl: Path, work: Path) -> Dict[str, Path]:
+    """The training file as halves A and B, and both (A+B) as a directory of the two files."""
+    lines = train_jsonl.read_text(encoding="utf8").splitlines(keepends=True)
+    both = work / "halves" / "both"
+    both.mkdir(parents=True, exist_ok=True)
+    out = {"A": both / "a.jsonl", "B": work / "halves" / "b.jsonl", "A+B": both}
+    out["A"].write_text("".join(lines[: len(lines) // 2]), encoding="utf8")
+    out["B"].write_text("".join(lines[len(lines) // 2:]), encoding="utf8")
+    (both / "b.jsonl").write_text("".join(lines[len(lines) // 2:]), encoding="utf8")
+    return out
+
+
+def train_arm(arm: str, base: str, data: Path, seed: int, epochs: int, paths: Dict[str, Path], work: Path, reuse: bool) -> Dict[str, Any]:
+    """`init-config BASE --labels LABEL` trained on `data`: what a user runs for this round."""
+    config = Config().from_str(generate_config(inspect_base(base), [LABEL], "component"), interpolate=False)
+    cli = ["--paths.base", base, "--paths.train", str(data), "--paths.dev", str(paths["eval_jsonl"]),
+           "--paths.raw", str(paths["raw"]), "--paths.cache", str(paths["cache"]), "--system.seed", str(seed),
+           "--training.max_epochs", str(epochs)]
+    out = work / "runs" / f"{arm.replace(' ', '').replace(',', '_').replace('+', '')}-seed{seed}"
+    return {"arm": arm, "seed": seed, **train_once(config, out, cli, reuse=reuse)}
+
+
+def run_seed(seed: int, args: argparse.Namespace, paths: Dict[str, Path], parts: Dict[str, Path]) -> List[Dict[str, Any]]:
+    one = train_arm(ARMS[0], BASE, parts["A+B"], seed, args.epochs, paths, args.work, args.reuse)
+    first = train_arm(ARMS[1], BASE, parts["A"], seed, args.epochs, paths, args.work, args.reuse)
+    second = [train_arm(arm, first["model"], parts[data], seed, args.epochs, paths, args.work, args.reuse)
+              for arm, data in ((ARMS[2], "B"), (ARMS[3], "A+B"))]
+    return [one, first, *second]
+
+
+def mean_range(values: List[float]) -> Tuple[float, float]:
+    return sum(values) / len(values), (max(values) - min(values)) / 2
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3])
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--dev-split", action="store_true", help="score a dev split of the training file (for choosing)")
+    parser.add_argument("--jobs", type=int, default=1, help="seeds trained at once")
+    parser.add_argument("--reuse", action="store_true", help="reuse finished runs whose config and arguments are unchanged")
+    parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "results" / "forgetting")
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "rounds.json")
+    args = parser.parse_args()
+    paths = forgetting.prepare(args.work, args.dev_split)
+    args.work = args.work / ("rounds_devsplit" if args.dev_split else "rounds")
+    parts = halves(paths["train_jsonl"], args.work)
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        runs = [run for seed_runs in pool.map(lambda seed: run_seed(seed, args, paths, parts), args.seeds) for run in seed_runs]
+    base = spacy.load(BASE)
+    news = [r.text for r in iter_raw_texts(paths["conll_dev_txt"])]
+    fashion = [r.text for r in read_annotations(paths["eval_jsonl"])[0]]
+    teacher_docs = {"conll": list(base.pipe(news, batch_size=256)), "fashion": list(base.pipe(fashion, batch_size=64))}
+    for run in runs:
+        scores = forgetting.evaluate(run["model"], paths, teacher_docs)
+        run.update({"f1": scores["fashion_brand"]["f"], "agreement_news": scores["agreement_conll"]["micro"]["f"],
+                    "agreement_fashion": scores["agreement_fashion"]["f"], "n_ners": len([
+                        n for n in spacy.load(run["model"]).pipe_names if n.startswith("ner")])})
+    first_seed = {run["arm"]: run["model"] for run in runs if run["seed"] == args.seeds[0]}
+    speed = measure(first_seed, news, BASE, repeats=3)
+    rows, summary = [], {}
+    for arm in ARMS:
+        arm_runs = [run for run in runs if run["arm"] == arm]
+        cells = {key: mean_range([run[key] for run in arm_runs]) for key in ("f1", "agreement_news", "agreement_fashion", "train_seconds")}
+        summary[arm] = {key: round(value[0], 4) for key, value in cells.items()} | {
+            "worst_f1": min(run["f1"] for run in arm_runs), "min_agreement": min(min(r["agreement_news"], r["agreement_fashion"]) for r in arm_runs),
+            "speed": speed[arm]["speed_ratio"], "n_ners": arm_runs[0]["n_ners"]}
+        rows.append([arm, *(f"{m:.3f} ± {h:.3f}" for m, h in (cells[k] for k in ("f1", "agreement_news", "agreement_fashion"))),
+                     f"{summary[arm]['worst_f1']:.3f}", str(summary[arm]["n_ners"]), f"{speed[arm]['speed_ratio']:.2f}x", f"{cells['train_seconds'][0]:.0f}"])
+    table = format_table([f"arm ({'dev split' if args.dev_split else 'eval file'})", f"{LABEL} F1", "agreement news F",
+                          "agreement fashion F", "worst seed F1", "NERs", "speed", "train s"], rows)
+    print(f"\nSeeds {args.seeds}, {args.epochs} epochs (mean ± half-range)\n\n{table}")
+    report = {"command": shlex.join(["python", "benchmarks/rounds.py", *sys.argv[1:]]), "versions": versions(),
+              "dev_split": args.dev_split, "epochs": args.epochs, "seeds": args.seeds, "summary": summary,
+              "speed": speed, "runs": runs, "table": table}
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2, default=str))
+    print(f"\nWrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
