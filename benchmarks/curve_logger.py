@@ -1,7 +1,7 @@
 """Benchmark-only logger: the configured logger, plus per-label dev scores at every evaluation.
 
 Loaded with `spacy train ... --code benchmarks/curve_logger.py` by forgetting.py, which
-wraps each run's own `[training.one_model.logger]` in it to record learning curves.
+wraps each run's own `[training.logger]` in it to record learning curves.
 """
 import sys
 from pathlib import Path
