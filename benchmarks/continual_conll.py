@@ -27,8 +27,9 @@ output for that strategy with the overrides listed in METHODS):
 fine-tune, teacher-fill, reader (teacher-fill + raw text 1:1), callback,
 rehearsal (the shipped one-model recipe), rehearsal ignore (the same with
 new_actions "ignore", init-config's advice when the raw text mentions the new
-type), component (a new NER per step before the frozen earlier ones;
-`--raw-ratio 0`, init-config's advice for such raw text), joint (one model on
+type), component (step 2 adds a taught NER before the frozen step-1 NER,
+`--raw-ratio 0`, init-config's advice for such raw text; later steps train
+that taught NER further, as init-config writes a round), joint (one model on
 all slices, all types labelled: the upper bound). Raw text for a step is the
 CoNLL train text outside that step's slice, read as unlabelled sentences.
 """
@@ -87,8 +88,10 @@ METHODS: Dict[str, Method] = {
     "rehearsal entities": Method("rehearsal", {"training.before_update.new_actions": "teacher_entities"},
                                  about="rehearsal with new_actions teacher_entities: the new type's actions get target 0 "
                                  "where the teacher starts an entity, and are left out elsewhere"),
-    "component": Method("component", raw=False, raw_ratio=0.0,
-                        about="init-config --strategy component --raw-ratio 0: a new NER per step before the frozen ones"),
+    "component": Method("component", raw_ratio=0.0,
+                        about="init-config --strategy component, step 2 with --raw-ratio 0 (init-config's advice for raw text "
+                        "that mentions the new type); from step 3 on init-config on the last step's pipeline, as written: "
+                        "the taught NER trained further (rounds), two NERs at every step"),
 }
 JOINT = "joint"
 ORDER = [JOINT, *METHODS]  # table order
@@ -137,7 +140,9 @@ def scratch_config(train: str, dev: str, epochs: int) -> Config:
 
 def step_config(method: Method, base: str, types: Sequence[str], epochs: int) -> Config:
     """init-config's config for the method's strategy on `base`, with the method's overrides."""
-    text = generate_config(inspect_base(base), list(types), method.strategy, raw_ratio=method.raw_ratio)
+    inspected = inspect_base(base)
+    later_round = method.strategy == "component" and "rehearsal" in inspected.meta  # rounds: the recipe is set
+    text = generate_config(inspected, list(types), method.strategy, raw_ratio=None if later_round else method.raw_ratio)
     overrides = {**method.overrides, "training.max_epochs": epochs, "training.eval_frequency": NEVER}
     return apply_overrides(Config().from_str(text, interpolate=False), overrides)
 

@@ -105,6 +105,11 @@ METHODS: Dict[str, Any] = {
     "component a1w0": ({"adapter": 1, "adapter_window": 0}, {}, "component on shared features + 1 residual position-wise layer"),
     "component a2w0": ({"adapter": 2, "adapter_window": 0}, {}, "component on shared features + 2 residual position-wise layers"),
     "component raw": ({"raw_ratio": 1.0}, {}, "component with raw text taught O for the taught labels, 1:1"),
+    # Rounds (issue 39): the corrections given to a pipeline the component route made for FASHION_BRAND (--round-one:
+    # benchmarks/rounds.py --scenario new-type's "round 1, FASHION_BRAND" pipeline of the same seed), as init-config
+    # writes a round on it
+    "component round 2": ("@round", {}, "init-config on a FASHION_BRAND component pipeline (round 1), the corrections as "
+                          "round 2: its taught NER starts again as a full copy of the original, the brands taught by round 1"),
     "component fresh": ({"component_depth": 2, "copy_weights": False, "raw_ratio": 1.0}, {},
                         "component with the new-types recipe: fresh 2-layer NER, raw text taught O 1:1"),
 }
@@ -179,7 +184,13 @@ def train(method: str, size: int, seed: int, args: argparse.Namespace, paths: Di
     source, overrides, _ = METHODS[method]
     fill = args.work / "runs" / f"fill-n{size}-seed{seed}" / "model-last"
     overrides = {key: str(fill) if value == "@fill" else value for key, value in overrides.items()}
-    if isinstance(source, dict):  # generated for the taught labels, as init-config writes it
+    base_args: List[str] = []
+    if source == "@round":  # a later round on the seed's round-1 pipeline
+        round_one = str(args.round_one).format(seed=seed)
+        text = generate_config(inspect_base(round_one), taught_labels(args.mixed), "component")
+        config = apply_overrides(Config().from_str(text, interpolate=False), overrides)
+        base_args = ["--paths.base", round_one]
+    elif isinstance(source, dict):  # generated for the taught labels, as init-config writes it
         text = generate_config(args.base, taught_labels(args.mixed), "component", **source)
         config = apply_overrides(Config().from_str(text, interpolate=False), overrides)
     else:
@@ -188,7 +199,7 @@ def train(method: str, size: int, seed: int, args: argparse.Namespace, paths: Di
         config["corpora"]["train"]["labels"] = None
     out = args.work / "runs" / f"{method}-n{size}-seed{seed}"
     cmd_args = ["--paths.train", str(paths[size]), "--paths.dev", str(paths["dev"]), "--paths.cache", str(paths["cache"]),
-                "--system.seed", str(seed), "--training.max_epochs", str(args.epochs)]
+                "--system.seed", str(seed), "--training.max_epochs", str(args.epochs), *base_args]
     if "paths.raw" not in overrides:
         cmd_args += ["--paths.raw", str(paths["raw"])]
     data = hashlib.sha256(b"".join(paths[k].read_bytes() for k in (size, "dev", "raw"))).hexdigest()
@@ -216,6 +227,8 @@ def scores(nlp, ev: Dict[str, Any]) -> Dict[str, Any]:
     }
     if ev["mixed"]:
         out["new"] = score_ents(docs, ev["gold"], labels={NEW_LABEL})["micro"]
+    if "FASHION_BRAND" in {label for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory == "ner" for label in nlp.get_pipe(name).labels}:
+        out["brand"] = score_ents(domain, ev["domain_gold"], labels={"FASHION_BRAND"})["micro"]  # a round-1 label kept?
     return out
 
 
@@ -314,6 +327,9 @@ def main() -> None:
     parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "corrections.png")
     parser.add_argument("--dev-split", action="store_true", help=f"for choosing defaults: score {HELDOUT} sentences held "
                         "out of the raw text (CoNLL train) instead of CoNLL dev")
+    parser.add_argument("--round-one", type=Path, default=ROOT / "benchmarks" / "results" / "forgetting" / "rounds_new_type_devsplit"
+                        / "runs" / "round1_FASHION_BRAND-seed{seed}" / "model-last", help="'component round 2': the round-1 "
+                        "pipeline of each seed ({seed} in the path), from benchmarks/rounds.py --scenario new-type")
     parser.add_argument("--mixed", action="store_true", help=f"corrections and a new type in one file: CoNLL's MISC "
                         f"kept as the new label {NEW_LABEL} (use another --work)")
     args = parser.parse_args()
@@ -331,6 +347,9 @@ def main() -> None:
     ev: Dict[str, Any] = {"gold": [to_doc(blank, w, t) for w, t in dev], "mixed": args.mixed}
     texts = ev["texts"] = [doc.text for doc in ev["gold"]]
     ev["domain_texts"], ev["domain_ignore"] = domain_texts(args.dev_split)
+    ev["domain_gold"] = [blank.make_doc(t) for t in ev["domain_texts"]]
+    for doc, spans in zip(ev["domain_gold"], ev["domain_ignore"]):
+        doc.ents = [span for s, e in spans if (span := doc.char_span(s, e, label="FASHION_BRAND")) is not None]
     ev["base"], ev["domain_base"] = predict(nlp, texts), predict(nlp, ev["domain_texts"])
     ev["other"] = sorted(set(nlp.get_pipe("ner").labels) - set(CORRECTED_LABELS))
     taught_conll = {"PER", "ORG", "LOC", *([NEW_LABEL] if args.mixed else [])}
@@ -377,6 +396,10 @@ def main() -> None:
     what = f"Correcting PERSON/ORG/GPE/LOC{f' and adding {NEW_LABEL}' if args.mixed else ''}"
     print(f"\n{what} ({title})\n\n{table}\n\nAgreement per other type, {n_max} corrections "
           f"(F, mean over seeds; n = the base's entities in the dev texts)\n\n{per_label}")
+    for m in args.methods:  # rounds: the FASHION_BRAND F1 a correction round keeps (other domain's gold)
+        brand = [r["brand"]["f"] for r in runs if r["method"] == m and "brand" in r]
+        if brand:
+            print(f"{m}: FASHION_BRAND F1 on the other domain's gold {statistics.mean(brand):.3f} (seeds: {', '.join(f'{f:.3f}' for f in brand)})")
     target = {n: [s["method"] for s in summary.values() if s["size"] == n and s["meets_target"]] for n in args.sizes}
     for n in args.sizes:
         if "fill" in args.methods:

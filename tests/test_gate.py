@@ -122,9 +122,12 @@ def test_mixed_corrections_and_new_label_train_gated_and_load_without_the_plugin
     cfg = tmp_path / "config.cfg"
     out = check_ok(run_cli("rehearsal", "init-config", str(listener_base), cfg, "--labels", f"PERSON,{BRAND}"))
     assert f"Labels: new: {BRAND}; corrected: PERSON" in " ".join(out.split())
+    raw = tmp_path / "raw.txt"
+    raw.write_text("Angela Merkel met Tim Cook.\n", encoding="utf8")
     log = check_ok(run_cli("train", cfg, "--output", tmp_path / "out", "--paths.train", train, "--paths.dev", train,
-                           "--training.max_steps", 12, "--training.eval_frequency", 6))
+                           "--paths.raw", raw, "--training.max_steps", 12, "--training.eval_frequency", 6))
     assert "Gated PERSON off in 'ner'" in " ".join(log.split())
+    assert f"paths.raw = {raw} is ignored: this config reads no raw text" in " ".join(log.split())  # the corrections recipe
     model = tmp_path / "out" / "model-last"
     nlp = spacy.load(model)
     taught, original = nlp.get_pipe(NEW_COMPONENT), nlp.get_pipe("ner")

@@ -21,7 +21,7 @@ from ..teacher.teacher import load_pipeline
 from .phase import UNKNOWN, reference_value
 
 NAME = "rehearsal_check_paths.v1"
-NoRaw = Literal["error", "warn", "ignore"]
+NoRaw = Literal["error", "warn", "ignore", "unused"]
 # What each path holds, for "give ... with --paths.X"
 WHAT = {
     "base": ("the pipeline to update", "NAME_OR_PATH"),
@@ -53,9 +53,10 @@ def create_check_paths(
     dev (Optional[str]): The dev annotations: must be set.
     raw (Optional[str]): Raw text.
     no_raw (str): A run without raw text: "error" (the config rehearses on it),
-        "warn" (one ⚠ line) or "ignore".
+        "warn" (one ⚠ line) or "ignore"; "unused": the config reads no raw
+        text, so a `raw` that is set gets one ⚠ line saying it is ignored.
     no_raw_cost (str): With "warn": what the benchmarks measured without raw
-        text, said in the warning.
+        text, said in the warning; with "unused": why the config reads none.
     RETURNS (Callable[[Language], Language]): The callback, which removes
         itself from `nlp.config`.
     """
@@ -79,6 +80,10 @@ def create_check_paths(
     if no_raw == "warn" and "raw" in paths and paths["raw"][1] in (None, ""):
         setting = paths["raw"][0]
         messages.warn(f"{setting} is not set{f': {no_raw_cost}' if no_raw_cost else ''}. Give raw text with --{setting} FILE")
+    if no_raw == "unused" and "raw" in paths and paths["raw"][1] not in (None, ""):
+        setting = paths["raw"][0]
+        messages.warn(f"{setting} = {paths['raw'][1]} is ignored: this config reads no raw text"
+                      f"{f' ({no_raw_cost})' if no_raw_cost else ''}. Leave --{setting} out")
 
     def remove_check(nlp: Language) -> Language:
         block = nlp.config["nlp"].get("after_pipeline_creation")
