@@ -6,6 +6,7 @@ import numpy
 import pytest
 import spacy
 from confection import Config
+from spacy.tokens import Doc
 from spacy.util import registry
 
 from spacy_rehearsal.data.taught import Taught
@@ -232,3 +233,16 @@ def test_two_teacher_target_takes_the_taught_mass_from_the_annotation_teacher(ba
     d_scores, loss = distiller.soft_target_gradient(student_scores, teacher_scores, valid, None, moved)
     push = d_scores[:, names.index(f"U-{brand}")]
     assert loss > 0.01 and (push < 0).all() and push.min() < -0.1  # pushed up on every state (the loss falls as it rises)
+
+
+def test_trusted_labels_keep_the_teachers_entities_of_a_taught_label_on_raw_text():
+    """A later round's teacher learned the taught label from the user's annotations: its raw-text entities are targets."""
+    vocab = spacy.blank("en").vocab
+    doc = Doc(vocab, words=["I", "love", "Gucci", "and", "Paris"])
+    teacher_spans = [(2, 3, "FASHION_BRAND"), (4, 5, "GPE")]
+    taught = Taught(frozenset({"FASHION_BRAND"}))
+    missing = taught.reference(doc, teacher_spans, vocab)
+    assert missing[2].ent_iob == 0 and [(e.text, e.label_) for e in missing.ents] == [("Paris", "GPE")]
+    taught.trusted = frozenset({"FASHION_BRAND"})
+    kept = taught.reference(doc, teacher_spans, vocab)
+    assert [(e.text, e.label_) for e in kept.ents] == [("Gucci", "FASHION_BRAND"), ("Paris", "GPE")]

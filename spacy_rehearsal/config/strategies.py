@@ -27,7 +27,7 @@ from confection import Config
 
 from ..errors import InputError
 from ..teacher.base_pipeline import BasePipeline
-from ..training.component.rounds import Record, check_case, read_record
+from ..training.component.rounds import MORE, Record, check_case, read_record
 from .component import NEW_COMPONENT, NO_RAW_COST, Recipe, add_component, recipe_for
 from .render import Notes, render
 from .rounds import Round, add_round
@@ -265,6 +265,13 @@ def _round_corpus(config: Dict[str, Any], notes: Notes, next_round: Round) -> No
     """A later round's train corpus: the last round's pipeline fills and rehearses what its taught NER knew."""
     raw = next_round.raw_ratio > 0
     config["corpora"]["train"] = _reader("${paths.train}", "teacher", raw, next_round.raw_ratio, next_round.teacher_labels, train=True)
+    more = sorted(label for label, what in next_round.labels_plan.items() if what == MORE)
+    if raw and more:
+        config["corpora"]["train"]["trusted_labels"] = more
+        notes[("corpora.train", "trusted_labels")] = (
+            "Labels this round gives more examples of: on raw text the last round's entities of these stay targets "
+            "(its taught NER learned them from your earlier annotations)"
+        )
     notes[("corpora.train", "fill")] = (
         "The last round's pipeline (paths.base) fills in the labels its taught NER knew where your annotations "
         "leave them out; everything else is O for the taught NER"

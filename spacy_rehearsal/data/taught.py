@@ -56,6 +56,9 @@ class Taught:
     phrases: Set[Tuple[str, ...]] = field(default_factory=set)
     # Teacher labels your annotations mostly relabel (see `relabelled_shares`): their raw-text entities are missing
     relabelled: FrozenSet[str] = frozenset()
+    # Taught labels the teacher learned from your earlier annotations (a later round's teacher is the last round's
+    # pipeline): its raw-text entities of these are targets, not missing
+    trusted: FrozenSet[str] = frozenset()
     _lengths: Dict[str, Set[int]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -99,7 +102,7 @@ class Taught:
         """Tokens of a raw text rehearsal leaves missing: taught-label teacher entities and annotated strings."""
         masked: Set[int] = set()
         for start, end, label in teacher_spans:
-            if label in self.labels:
+            if label in self.labels and label not in self.trusted:
                 masked.update(range(start, end))
         for start, end in self.mentions(doc):
             masked.update(range(start, end))
@@ -120,7 +123,7 @@ class Taught:
         kept = [
             Span(ref, s, e, label=label)
             for s, e, label in teacher_spans
-            if label not in self.labels and masked.isdisjoint(range(s, e))
+            if (label not in self.labels or label in self.trusted) and masked.isdisjoint(range(s, e))
         ]
         ref.set_ents(kept, missing=[ref[i : i + 1] for i in sorted(masked)], default="outside")
         return ref

@@ -107,6 +107,7 @@ def create_rehearsal_reader_v2(
     respect_annotations: bool = True,
     labels: Optional[List[str]] = None,
     relabelled_share: float = 0.0,
+    trusted_labels: List[str] = [],  # noqa: B006 (confection fills it from the config; never mutated)
 ) -> Callable[[Language], Iterable[Example]]:
     """`rehearsal_reader.v1` whose raw text never argues with your annotations (`respect_annotations = true`).
 
@@ -121,6 +122,9 @@ def create_rehearsal_reader_v2(
         texts overlap your spans is "relabelled" (the base's NORP where you
         annotated MISC): its raw-text entities are left missing, never O.
         0 (the default): off. The reader prints what it decided.
+    trusted_labels (List[str]): Taught labels whose teacher entities on raw
+        text stay targets: the teacher, an earlier round's pipeline, learned
+        them from your earlier annotations (`docs/rounds.md`). []: none.
     Every other argument is v1's (see `create_rehearsal_reader`); v2 turns
     `respect_annotations` on.
     """
@@ -147,6 +151,7 @@ def _create_reader(
     respect_annotations: bool,
     labels: Optional[List[str]] = None,
     relabelled_share: float = 0.0,
+    trusted_labels: Sequence[str] = (),
 ) -> Callable[[Language], Iterable[Example]]:
     """The body of every version: `name` is the registered name, for messages."""
     if path is None:
@@ -182,6 +187,7 @@ def _create_reader(
         taught = Taught.from_docs((teacher_.make_doc(record), gold) for record, gold in examples)
         if relabelled_share > 0:
             taught.relabelled = _relabelled(name, path, examples, teacher_, cache_dir, relabelled_share)
+        taught.trusted = frozenset(trusted_labels)
     return RehearsalCorpus(
         examples,
         teacher_,
@@ -281,10 +287,7 @@ def _summary(stats: List[FileStats], n_read: int, limit: int) -> str:
     return text
 
 
-def _show_counts(
-    name: str,
-    path: Path, stats: List[FileStats], n_read: int, limit: int, n_rehearsal: int, raw_path: Optional[Path]
-) -> None:
+def _show_counts(name: str, path: Path, stats: List[FileStats], n_read: int, limit: int, n_rehearsal: int, raw_path: Optional[Path]) -> None:
     """One line for the corpus in `spacy train`'s output; per-file detail under --verbose."""
     line = f"{name} {path}: {_summary(stats, n_read, limit)}"
     if raw_path is not None:
