@@ -27,9 +27,10 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from conll_mapping import iob_spans  # noqa: E402
+from data_paths import CONLL  # noqa: E402
 from prepare_conll import Sentence, read_conll  # noqa: E402
 
-CONLL_TRAIN = ROOT.parent / "shared" / "data" / "conll2003" / "train.txt"
+CONLL_TRAIN = CONLL / "train.txt"
 # The literature's type order and settings: FG-a-PG-b = a types at the first step, b at each later one
 TYPE_ORDER = ("LOC", "MISC", "ORG", "PER")
 SETTINGS: Dict[str, List[List[str]]] = {

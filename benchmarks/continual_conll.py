@@ -55,6 +55,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from conll_mapping import prodigy_record  # noqa: E402
 from conll_slices import SETTINGS, keep_types, load_slices  # noqa: E402
 from continual_report import PUBLISHED, pipeline_speed, plot, predict, report_tables, score_seen, summarize  # noqa: E402
+from data_paths import CONLL  # noqa: E402
 from pipeline_speed import versions  # noqa: E402
 from prepare_conll import read_conll, to_doc  # noqa: E402
 from spacy_runs import apply_overrides, train_once  # noqa: E402
@@ -62,7 +63,7 @@ from spacy_runs import apply_overrides, train_once  # noqa: E402
 from spacy_rehearsal.config.strategies import generate_config  # noqa: E402
 from spacy_rehearsal.teacher.base_pipeline import inspect_base  # noqa: E402
 
-CONLL_DEV = ROOT.parent / "shared" / "data" / "conll2003" / "dev.txt"
+CONLL_DEV = CONLL / "dev.txt"
 NEVER = 10**9  # eval_frequency: spacy train never evaluates; model-last is scored here
 SPACY_DEV = 100  # sentences of the step's slice given to spacy train as its dev corpus
 

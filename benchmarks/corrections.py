@@ -61,7 +61,8 @@ from spacy.tokens import Doc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conll_mapping import CORRECTED_LABELS, correction, iob_spans, map_spans  # noqa: E402
-from forgetting import BASE, CONLL_LABELS, CONLL_MAP, DATA, OUTSIDE, ROOT, load_source  # noqa: E402 (adds scripts/)
+from data_paths import CONLL, FASHION  # noqa: E402
+from forgetting import BASE, CONLL_LABELS, CONLL_MAP, OUTSIDE, ROOT, load_source  # noqa: E402 (adds scripts/)
 from pipeline_speed import versions  # noqa: E402
 from prepare_conll import read_conll, to_doc  # noqa: E402
 from spacy_runs import THREAD_VARS, apply_overrides, train_once  # noqa: E402
@@ -116,7 +117,6 @@ METHODS: Dict[str, Any] = {
 COMPONENT_TARGET = {"share": 0.97, "agreement": 0.95}
 ONE_MODEL_TARGET = {"share": 0.90, "agreement": 0.90}
 NEW_LABEL = "MISC"  # --mixed: CoNLL's MISC as a new label beside the corrections
-FASHION = DATA / "fashion_brands"
 HELDOUT = 1000  # --dev-split: sentences of the raw pool scored instead of CoNLL dev
 DATA_SEED = 0
 N_DEV = 200
@@ -152,7 +152,7 @@ def prepare(work: Path, sizes: List[int], nlp, dev_split: bool = False, keep: tu
 
     With `dev_split`, the last HELDOUT sentences of the pool are kept out of the raw text and scored
     instead of CoNLL dev ("heldout" in the result), for choosing defaults."""
-    sentences = read_conll(DATA / "conll2003" / "train.txt")
+    sentences = read_conll(CONLL / "train.txt")
     random.Random(DATA_SEED).shuffle(sentences)
     dev, pool = sentences[:N_DEV], sentences[N_DEV:]
     heldout = pool[-HELDOUT:] if dev_split else None
@@ -342,7 +342,7 @@ def main() -> None:
     nlp = spacy.load(BASE)
     prepared = prepare(args.work, args.sizes, nlp, args.dev_split, (NEW_LABEL,) if args.mixed else ())
     paths, info = prepared["paths"], prepared["info"]
-    dev = prepared["heldout"] if args.dev_split else read_conll(DATA / "conll2003" / "dev.txt")
+    dev = prepared["heldout"] if args.dev_split else read_conll(CONLL / "dev.txt")
     blank = spacy.blank("en")
     ev: Dict[str, Any] = {"gold": [to_doc(blank, w, t) for w, t in dev], "mixed": args.mixed}
     texts = ev["texts"] = [doc.text for doc in ev["gold"]]

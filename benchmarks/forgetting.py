@@ -45,10 +45,9 @@ from spacy.tokens import DocBin
 from spacy.util import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-
+from data_paths import CONLL, FASHION  # noqa: E402
 from forgetting_report import carry_runs, measure_speed, plot_curves, speed_cells, summarize  # noqa: E402
 from pipeline_speed import versions  # noqa: E402
 from spacy_runs import apply_overrides, run  # noqa: E402
@@ -201,8 +200,8 @@ def prepare(work: Path, dev_split: bool = False, dataset: str = "fashion", raw: 
         "raw": work / "conll" / "train.txt",
         "conll_dev_txt": work / "conll" / "dev.txt",
         "conll_dev_gold": work / "conll" / "dev.spacy",
-        "train_jsonl": DATA / "fashion_brands" / "fashion_brands_training.jsonl",
-        "eval_jsonl": DATA / "fashion_brands" / "fashion_brands_eval.jsonl",
+        "train_jsonl": FASHION / "fashion_brands_training.jsonl",
+        "eval_jsonl": FASHION / "fashion_brands_eval.jsonl",
         "train_spacy": work / "fashion" / "train.spacy",
         "eval_spacy": work / "fashion" / "eval.spacy",
         "cache": work / "cache",
@@ -210,7 +209,7 @@ def prepare(work: Path, dev_split: bool = False, dataset: str = "fashion", raw: 
     prepare_conll = [sys.executable, str(ROOT / "scripts" / "prepare_conll.py")]
     if not paths["raw"].exists():
         for name in ("train", "dev"):
-            run([*prepare_conll, str(DATA / "conll2003" / f"{name}.txt"), str(work / "conll")])
+            run([*prepare_conll, str(CONLL / f"{name}.txt"), str(work / "conll")])
     if dev_split:
         lines = paths["train_jsonl"].read_text(encoding="utf8").splitlines(keepends=True)
         n_train = round(len(lines) * (1 - DEV_SPLIT))
@@ -218,7 +217,7 @@ def prepare(work: Path, dev_split: bool = False, dataset: str = "fashion", raw: 
         split.mkdir(parents=True, exist_ok=True)
         for name, part in (("train.jsonl", lines[:n_train]), ("dev.jsonl", lines[n_train:])):
             (split / name).write_text("".join(part), encoding="utf8")
-        conll_train = str(DATA / "conll2003" / "train.txt")
+        conll_train = str(CONLL / "train.txt")
         paths.update({
             "train_jsonl": split / "train.jsonl", "eval_jsonl": split / "dev.jsonl",
             "train_spacy": split / "train.spacy", "eval_spacy": split / "dev.spacy",

@@ -24,12 +24,12 @@ from spacy_rehearsal.data.formats import read_annotations
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
+from data_paths import FASHION  # noqa: E402
 from pipeline_speed import versions  # noqa: E402
 
 RUNS = ROOT / "benchmarks" / "results" / "forgetting" / "runs"
-DATA = ROOT.parent / "shared" / "data" / "fashion_brands"
-EVAL = DATA / "fashion_brands_eval.jsonl"
-TRAIN = DATA / "fashion_brands_training.jsonl"
+EVAL = FASHION / "fashion_brands_eval.jsonl"
+TRAIN = FASHION / "fashion_brands_training.jsonl"
 NEW_LABEL = "FASHION_BRAND"
 
 

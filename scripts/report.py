@@ -5,7 +5,9 @@
 Each RUN_DIR (e.g. `metrics/naive`) is named after its run and holds:
 - `conll.json` (required): `spacy rehearsal evaluate BASE UPDATED --gold ...`
   on held-out text: agreement with the base pipeline per label (what was
-  forgotten) and gold P/R/F on the old labels;
+  forgotten) and gold P/R/F on the old labels; or `{"not_measured": reason}`
+  (scripts/news_evaluate.py without CoNLL-2003), and the report then says so
+  and shows the agreement of `fashion.json` in its place;
 - `fashion.json` (optional): the same command with the new label's gold data
   (how well the new label was learnt, and agreement on the user's own texts
   outside the gold spans of the taught labels);
@@ -37,9 +39,17 @@ class Run:
 
     def __init__(self, path: Path):
         self.name = path.name
-        self.forgetting = _read(path / "conll.json")
+        news = _read(path / "conll.json")
         new_path = path / "fashion.json"
         self.learning: Optional[Result] = _read(new_path) if new_path.exists() else None
+        # {"not_measured": reason} (scripts/news_evaluate.py, no CoNLL-2003): the agreement on the user's
+        # own texts, outside the gold spans of the taught labels, stands in for the news figures
+        self.not_measured: Optional[str] = news.get("not_measured")
+        if self.not_measured is not None:
+            if self.learning is None:
+                sys.exit(f"report.py: {path / 'conll.json'}: {self.not_measured}, and no fashion.json to report instead")
+            news = {key: value for key, value in self.learning.items() if key != "gold"}
+        self.forgetting: Result = news
         self.changes: Optional[Path] = path / "changes.html" if (path / "changes.html").exists() else None
 
 
@@ -117,6 +127,9 @@ def render(runs: List[Run], output_dir: Optional[Path] = None) -> str:
         "## Summary",
         "",
     ]
+    if runs[0].not_measured is not None:
+        out[-2:-2] = [f"**News agreement not measured**: {runs[0].not_measured}. Agreement is measured on `{first['input']}` "
+                      f"instead, outside the gold spans of the taught labels.", ""]
     labels_new = new_labels(runs)
     header = ["Run", "Agreement F (micro)", "Agreement R (micro)", "Labels under threshold", "Old labels gold F (base)", "Old labels gold F"]
     header += [f"{label} gold F" for label in labels_new]

@@ -21,8 +21,8 @@ N_TEXTS = 60  # two full shards and a short one
 
 
 @pytest.fixture(scope="module")
-def items(shared_data) -> List[RawText]:
-    return conll_texts(shared_data / "conll2003" / "train.txt", N_TEXTS)
+def items(conll_data) -> List[RawText]:
+    return conll_texts(conll_data / "train.txt", N_TEXTS)
 
 
 @pytest.fixture(scope="module")

@@ -69,7 +69,7 @@ SCRIPT = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def items(shared_data) -> List[RawText]:
+def items(conll_data) -> List[RawText]:
     return conll_texts(CONLL_TRAIN, N_TEXTS)
 
 

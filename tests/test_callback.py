@@ -39,7 +39,7 @@ def _naive_spacy(nlp, src: Path, dst: Path, limit: int) -> Path:
 
 
 @pytest.fixture(scope="module")
-def corpus_data(base_model, shared_data, conll_prepared, tmp_path_factory) -> Dict[str, Path]:
+def corpus_data(base_model, conll_prepared, tmp_path_factory) -> Dict[str, Path]:
     out = tmp_path_factory.mktemp("corpus")
     nlp = spacy.blank("en")
     return {

@@ -98,6 +98,21 @@ def test_help_names_every_command_and_no_internal_names():
     assert "rehearsal_reader.v1" not in help_text("init-config")  # it writes rehearsal_reader.v2
 
 
+def test_help_says_both_use_cases_new_types_and_corrections():
+    """The group's help, consolidate's and its --labels say new types and corrections of the base's own types."""
+    import typer
+
+    import spacy_rehearsal.cli  # noqa: F401
+    from spacy_rehearsal.cli._util import rehearsal_cli
+
+    group = typer.main.get_command(rehearsal_cli)
+    consolidate = group.commands["consolidate"]
+    (labels,) = [p for p in consolidate.params if "--labels" in p.opts]
+    for text in (group.help, consolidate.help, labels.help):
+        text = " ".join((text or "").split()).lower()
+        assert "new" in text and "correct" in text, text
+
+
 def test_annotate_writes_the_cache_the_teacher_reads(base_model, raw_file, tmp_path, caplog):
     out = tmp_path / "cache"
     proc = run_cli("annotate", base_model, raw_file, out, "--summary", tmp_path / "summary.json")

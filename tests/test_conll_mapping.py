@@ -64,7 +64,7 @@ def test_bad_tags_raise(tag):
         iob_spans(["O", tag])
 
 
-def test_iob_spans_match_prepare_conll_on_real_data():
+def test_iob_spans_match_prepare_conll_on_real_data(conll_data):
     from prepare_conll import read_conll, to_doc
 
     nlp = spacy.blank("en")
@@ -72,7 +72,7 @@ def test_iob_spans_match_prepare_conll_on_real_data():
         assert iob_spans(tags) == [(e.start, e.end, e.label_) for e in to_doc(nlp, words, tags).ents]
 
 
-def test_character_offsets_match_the_text_and_the_reader(tmp_path):
+def test_character_offsets_match_the_text_and_the_reader(conll_data, tmp_path):
     from prepare_conll import read_conll
 
     sentences = [s for s in read_conll(CONLL_TRAIN)[:400] if any(t != "O" for t in s[1])]

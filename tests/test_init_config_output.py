@@ -61,6 +61,37 @@ def test_default_notes_are_one_line():
         assert len(f"# {note}") <= 100, note
 
 
+def key_comments(text: str) -> dict:
+    """(section, key) -> the comment right above that key, for the keys that have one."""
+    out, section, comment = {}, "", []
+    for line in text.splitlines():
+        if line.startswith("# "):
+            comment.append(line[2:])
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+        elif " = " in line and comment:
+            out[(section, line.split(" = ")[0])] = " ".join(comment)
+        comment = []
+    return out
+
+
+@pytest.mark.parametrize("labels", [[BRAND], ["PERSON"], [BRAND, "PERSON"]], ids=["new", "corrections", "mixed"])
+@pytest.mark.parametrize("strategy", ["component", "rehearsal"])
+def test_no_placeholder_comments(base_pipeline, strategy, labels):
+    """Each comment says what its setting does: none stands in for several settings of a section or of the config."""
+    text = generate_config(base_pipeline, labels, strategy)
+    for phrase in ("A setting of the callback above", "A path to check", "gained up to 25"):
+        assert phrase not in text, phrase
+    comments = key_comments(text)
+    seen: dict = {}
+    for (section, key), comment in comments.items():
+        if section.split(".")[0] in ("nlp", "components") and not section.startswith("nlp.after"):
+            continue  # copied from the base's config, and said so once a key: not a placeholder
+        assert comment not in seen.get(section, {}).values(), (section, key, comment)
+        seen.setdefault(section, {})[key] = comment
+
+
 def comment_above(text: str, section: str, key: str) -> str:
     """The comment lines right above `key` in `section`."""
     body = text.split(f"[{section}]\n", 1)[1].split("\n[", 1)[0].splitlines()

@@ -1,21 +1,23 @@
-"""`spacy project run all` on a copy of the project, with tiny vars."""
+"""`spacy project run all` on a copy of the project, with tiny vars: with CoNLL-2003, and as a clone alone."""
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import srsly
-from conftest import copy_project
+from conftest import CONLL_ENV, copy_project
 
 ROOT = Path(__file__).resolve().parent.parent
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TINY_VARS = {"limit": 50, "max_epochs": 1, "n_raw": 300, "n_eval": 100, "min_count": 1}
 
 
-def run_project(project: Path, data: Path, *args: str) -> subprocess.CompletedProcess:
-    overrides = [f"--vars.{name}={value}" for name, value in {**TINY_VARS, "data": data}.items()]
+def run_project(project: Path, conll: Path, *args: str) -> subprocess.CompletedProcess:
+    overrides = [f"--vars.{name}={value}" for name, value in {**TINY_VARS, "conll": conll}.items()]
     return subprocess.run(
         [sys.executable, "-m", "spacy", "project", "run", *args, str(project), *overrides],
         capture_output=True,
@@ -38,8 +40,12 @@ def test_project_yml_is_complete():
         assert cmd.get("deps") and cmd.get("outputs"), cmd["name"]
     for asset in config["assets"]:
         assert len(asset["checksum"]) == 32
-    for var in ("base", "data", "max_epochs", "seed", "limit", "n_raw", "n_eval"):
+    for var in ("base", "fashion", "conll", "max_epochs", "seed", "limit", "n_raw", "n_eval"):
         assert var in config["vars"]
+    # The data a clone has is the default; CoNLL-2003 is optional and never in the repository
+    assert (ROOT / config["vars"]["fashion"] / "fashion_brands_training.jsonl").exists()
+    assert not (ROOT / config["vars"]["conll"]).resolve().is_relative_to(ROOT)
+    assert not any("${vars.conll}" in dep for cmd in config["commands"] for dep in cmd["deps"])  # may be absent
     # Every run trains a config init-config wrote in the project, never a file of the repository
     init = " ".join(commands["init-configs"]["script"])
     for strategy in ("reader", "component", "rehearsal"):
@@ -51,9 +57,9 @@ def test_project_yml_is_complete():
 
 
 @pytest.mark.slow
-def test_project_workflow_runs_and_skips_unchanged_steps(shared_data, base_model, tmp_path):
+def test_project_workflow_runs_and_skips_unchanged_steps(conll_data, base_model, tmp_path):
     project = copy_project(tmp_path / "project")
-    proc = run_project(project, shared_data, "all")
+    proc = run_project(project, conll_data, "all")
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-5000:]
 
@@ -76,7 +82,7 @@ def test_project_workflow_runs_and_skips_unchanged_steps(shared_data, base_model
     assert cache["texts"] == TINY_VARS["n_raw"]
 
     # Nothing changed: every step is skipped.
-    proc = run_project(project, shared_data, "all")
+    proc = run_project(project, conll_data, "all")
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-5000:]
     assert "Running command" not in log
@@ -85,3 +91,38 @@ def test_project_workflow_runs_and_skips_unchanged_steps(shared_data, base_model
     # The one-model run's displaCy page of the sentences where it and the base differ, linked from the report
     assert "<html" in (project / "metrics" / "rehearsal" / "changes.html").read_text(encoding="utf8").lower()
     assert "(rehearsal/changes.html)" in report
+
+
+# The README's demo line in a clone with nothing beside it, on a small setting (about 40 s)
+SMALL_VARS = [".", "--vars.limit=20", "--vars.max_epochs=1", "--vars.n_raw=300", "--vars.min_count=1"]  # vars need the folder
+
+
+def readme_demo_line() -> list:
+    readme = (ROOT / "README.md").read_text(encoding="utf8")
+    blocks = re.findall(r"```bash\n(.*?)```", readme, flags=re.S)
+    (line,) = {line for block in blocks for line in block.splitlines() if line.startswith("python -m spacy project run all")}
+    return shlex.split(line, comments=True)
+
+
+@pytest.mark.slow
+def test_readme_demo_runs_in_a_clone_alone(base_model, tmp_path):
+    """No ../shared beside the clone and no CoNLL-2003 path given: the demo runs on the fashion data the clone holds."""
+    clone = copy_project(tmp_path / "clone")
+    assert not (tmp_path / "shared").exists()
+    env = {k: v for k, v in os.environ.items() if k != CONLL_ENV}
+    args = readme_demo_line()
+    proc = subprocess.run([sys.executable, *args[1:], *SMALL_VARS], cwd=clone, capture_output=True, text=True,
+                          env=dict(env, ANSI_COLORS_DISABLED="1"), timeout=600)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-5000:]
+    assert "CoNLL-2003 not found at ../shared/data/conll2003" in log
+    # The user's own corpus: the first 80% of the fashion annotations, the last texts as raw text
+    annotations = (clone / "corpus" / "train.jsonl").read_text(encoding="utf8").splitlines()
+    assert len(annotations) == 988 and annotations[0].startswith('{"text":"It\'s all preference')
+    raw = (clone / "corpus" / "raw" / "train.txt").read_text(encoding="utf8").splitlines()
+    assert len(raw) == 300
+    report = (clone / "metrics" / "report.md").read_text(encoding="utf8")
+    assert "News agreement not measured" in report and "CoNLL-2003 not found" in report
+    assert all(f"| {run} |" in report for run in RUNS) and "FASHION_BRAND" in report
+    for run in RUNS:
+        assert json.loads((clone / "metrics" / run / "conll.json").read_text())["not_measured"]

@@ -2,8 +2,11 @@
 
 The commands are read from README.md (the bash block of the Quickstart
 section, and its Python block), so the README and this test cannot drift
-apart. `spacy train` gets `--training.max_epochs 1` and small corpus limits
-appended, to take a minute instead of half an hour; nothing else is changed.
+apart. The quickstart runs in a copy of the clone with nothing beside it (no
+../shared): it reads only the data the repository holds. `spacy train` gets
+`--training.max_epochs 1` and small corpus limits appended, to take a minute
+instead of several; nothing else is changed. The corrections example needs
+CoNLL-2003 and is run where it is found.
 The Python block (`spacy.load` on the trained pipeline) runs with the plugin's
 import blocked, as the README says it needs only spaCy.
 """
@@ -17,7 +20,7 @@ from pathlib import Path
 from typing import List
 
 import pytest
-from conftest import DATA, ROOT, copy_project
+from conftest import CONLL_ENV, ROOT, copy_project
 
 SHORTEN_TRAIN = ["--training.max_epochs", "1", "--corpora.train.limit", "100", "--corpora.dev.limit", "50"]
 BLOCK_PLUGIN = "import sys; sys.modules['spacy_rehearsal'] = None  # importing the plugin now fails\n"
@@ -53,25 +56,20 @@ def test_quickstart_commands_are_found():
     readme = (ROOT / "README.md").read_text(encoding="utf8")
     commands = quickstart_commands(readme)
     assert [c[:5] for c in commands] == [
-        ["python", "-m", "spacy", "project", "run"],
         ["python", "-m", "spacy", "rehearsal", "init-config"],
         ["python", "-m", "spacy", "train", "training/config.cfg"],
         ["python", "-m", "spacy", "rehearsal", "evaluate"],
     ]
-    assert commands[2][commands[2].index("--paths.raw") + 1] == "corpus/raw/train.txt"
-    assert "--html" in commands[3]
+    # Every file the quickstart reads comes with the clone
+    read = [c[c.index(opt) + 1] for c in commands for opt in ("--paths.train", "--paths.dev", "--paths.raw", "--gold") if opt in c]
+    assert len(read) == 4 and all((ROOT / path).is_file() for path in read), read
+    assert "--html" in commands[2]
     assert 'spacy.load("training/model-last")' in quickstart_python(readme)
 
 
-@pytest.mark.slow
-def test_quickstart_runs_as_written(shared_data, base_model, tmp_path):
-    # A fresh clone: the project files, with the data beside it in ../shared/data.
-    clone = copy_project(tmp_path / "clone")
-    (tmp_path / "shared").symlink_to(DATA.parent, target_is_directory=True)
-    env = dict(os.environ, ANSI_COLORS_DISABLED="1")
-    readme = (ROOT / "README.md").read_text(encoding="utf8")
+def run_readme(commands: List[List[str]], clone: Path, env: dict) -> List[str]:
     outputs = []
-    for args in quickstart_commands(readme):
+    for args in commands:
         if args[0] == "python":
             args = [sys.executable, *args[1:]]
         if "train" in args[:4]:
@@ -79,20 +77,24 @@ def test_quickstart_runs_as_written(shared_data, base_model, tmp_path):
         proc = subprocess.run(args, cwd=clone, capture_output=True, text=True, env=env, timeout=900)
         outputs.append(proc.stdout + proc.stderr)
         assert proc.returncode == 0, f"{shlex.join(args)}\n{outputs[-1][-4000:]}"
-    assert (clone / "corpus" / "raw" / "train.txt").exists()
-    assert (clone / "training" / "model-last" / "ner_new").is_dir()
-    train_log = " ".join(outputs[2].split())
-    assert "rehearsal_reader.v2 ../shared/data/fashion_brands/fashion_brands_training.jsonl: 1235 examples" in train_log
-    assert "100 rehearsal texts drawn a call from corpus/raw/train.txt" in train_log
-    assert "<html" in (clone / "training" / "changes.html").read_text(encoding="utf8").lower()
+    return outputs
 
-    # The corrections example, in the same clone (prepare wrote its data)
-    for args in quickstart_commands(readme, CORRECTIONS):
-        args = [sys.executable, *args[1:]] + (SHORTEN_TRAIN if "train" in args[:4] else [])
-        proc = subprocess.run(args, cwd=clone, capture_output=True, text=True, env=env, timeout=900)
-        assert proc.returncode == 0, f"{shlex.join(args)}\n{(proc.stdout + proc.stderr)[-4000:]}"
-    corrected = json.loads((clone / "training" / "corrections" / "model-last" / "meta.json").read_text(encoding="utf8"))
-    assert corrected["rehearsal"]["corrected_labels"] == ["GPE", "ORG", "PERSON"]
+
+@pytest.mark.slow
+def test_quickstart_runs_as_written(base_model, tmp_path):
+    # A fresh clone with nothing beside it: no ../shared, no CoNLL-2003 path given
+    clone = copy_project(tmp_path / "clone")
+    assert not (tmp_path / "shared").exists()
+    env = {k: v for k, v in os.environ.items() if k != CONLL_ENV}
+    env["ANSI_COLORS_DISABLED"] = "1"
+    readme = (ROOT / "README.md").read_text(encoding="utf8")
+    outputs = run_readme(quickstart_commands(readme), clone, env)
+    assert (clone / "training" / "model-last" / "ner_new").is_dir()
+    train_log = " ".join(outputs[1].split())
+    assert "rehearsal_reader.v2 assets/fashion_brands/fashion_brands_training.jsonl: 1235 examples" in train_log
+    assert "100 rehearsal texts drawn a call from assets/fashion_brands/fashion_brands_training.jsonl" in train_log
+    assert "<html" in (clone / "training" / "changes.html").read_text(encoding="utf8").lower()
+    assert "FASHION_BRAND" in outputs[2]
 
     # The trained pipeline loads and runs with spaCy alone.
     proc = subprocess.run([sys.executable, "-c", BLOCK_PLUGIN + quickstart_python(readme)], cwd=clone,
@@ -218,3 +220,35 @@ def test_reference_documents_every_command_option(command):
         names = [n for n in names if n != "--help"]
         names = [re.sub(r"_(PATH|DIR)$", "", n) for n in names]  # the reference says INPUT, OUTPUT
         assert any(f"`{n}`" in section for n in names), (command, names)
+
+
+@pytest.mark.slow
+def test_corrections_example_runs_as_written(conll_data, base_model, tmp_path):
+    """The corrections example, where CoNLL-2003 is found: prepare cuts it, then the README's commands run."""
+    clone = copy_project(tmp_path / "clone")
+    env = dict(os.environ, ANSI_COLORS_DISABLED="1")
+    readme = (ROOT / "README.md").read_text(encoding="utf8")
+    commands = quickstart_commands(readme, CORRECTIONS)
+    assert commands[0] == ["python", "-m", "spacy", "project", "run", "prepare"]
+    commands[0] += [".", f"--vars.conll={conll_data}", "--vars.n_raw=300", "--vars.n_eval=100"]  # vars need the folder
+    run_readme(commands, clone, env)
+    corrected = json.loads((clone / "training" / "corrections" / "model-last" / "meta.json").read_text(encoding="utf8"))
+    assert corrected["rehearsal"]["corrected_labels"] == ["GPE", "ORG", "PERSON"]
+
+
+def test_readme_lines_are_short_and_every_figure_names_the_file_that_holds_it():
+    """Prose lines under 120 characters; a measured figure (0.NN) sits in a paragraph naming its results file or
+    docs/benchmarks.md, every results file named exists, and a speed ratio (0.NNx) is the one its file records."""
+    readme = (ROOT / "README.md").read_text(encoding="utf8")
+    prose = re.sub(r"```.*?```", "", readme, flags=re.S)
+    assert not [line for line in prose.splitlines() if len(line) > 120]
+    for paragraph in re.split(r"\n\s*\n|\n(?=- )", prose):
+        paragraph = " ".join(paragraph.split())
+        if not re.search(r"(?<![\d.])0\.\d{2,3}(?![.\d])", paragraph):
+            continue
+        files = re.findall(r"`((?:benchmarks/results/)?[\w]+\.json)`", paragraph)
+        assert files or "`docs/benchmarks.md`" in paragraph, paragraph
+        for ratio, file in re.findall(r"(0\.\d\d)x[^`]*`((?:benchmarks/results/)?\w+\.json)`", paragraph):
+            text = (ROOT / "benchmarks" / "results" / Path(file).name).read_text(encoding="utf8")
+            recorded = [float(v) for v in re.findall(r'"speed_ratio": ([\d.]+)', text)]
+            assert any(abs(v - float(ratio)) <= 0.006 for v in recorded), (ratio, file, recorded)

@@ -31,8 +31,8 @@ class Counted:
 
 
 @pytest.fixture(scope="module")
-def items(shared_data) -> List[RawText]:
-    return conll_texts(shared_data / "conll2003" / "train.txt", 130)  # 6 full shards and a short one
+def items(conll_data) -> List[RawText]:
+    return conll_texts(conll_data / "train.txt", 130)  # 6 full shards and a short one
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from typing import Dict
 import pytest
 import spacy
 from confection import Config
+from conftest import FASHION
 
 from spacy_rehearsal.scoring import PRF, doc_ents, score_ents
 
@@ -41,8 +42,8 @@ def write_config(tmp: Path, name: str, overrides: Dict[str, object]) -> Path:
 
 
 @pytest.mark.slow
-def test_rehearsal_keeps_old_entities_and_learns_the_new_label(base_model, shared_data, conll_prepared, tmp_path):
-    fashion = shared_data / "fashion_brands"
+def test_rehearsal_keeps_old_entities_and_learns_the_new_label(base_model, conll_prepared, tmp_path):
+    fashion = FASHION
     eval_lines = (fashion / "fashion_brands_eval.jsonl").read_text(encoding="utf8").splitlines()
     dev_path = tmp_path / "dev.jsonl"
     dev_path.write_text("\n".join(eval_lines[-N_DEV:]) + "\n", encoding="utf8")

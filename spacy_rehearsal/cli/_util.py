@@ -16,9 +16,10 @@ from ..errors import InputError
 rehearsal_cli = typer.Typer(
     name="rehearsal",
     help=(
-        "Teach a pretrained pipeline new entity types without forgetting: init-config writes the training config "
-        "for spacy train, consolidate trains your labels into the base's own NER, annotate pre-annotates raw text "
-        "with the teacher, and evaluate measures what an updated pipeline forgot."
+        "Teach a pretrained pipeline new entity types, or correct the types it already predicts (alone or mixed), "
+        "without forgetting the rest: init-config writes the training config for spacy train, consolidate trains "
+        "your labels into the base's own NER, annotate pre-annotates raw text with the teacher, and evaluate "
+        "measures what an updated pipeline changed and forgot."
     ),
     no_args_is_help=True,
 )

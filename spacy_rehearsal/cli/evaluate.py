@@ -76,10 +76,12 @@ def evaluate_cli(
     forgetting; the taught labels get gold P/R/F. Without --gold, such changes
     count as disagreement, and the output says so.
 
-    BASE and UPDATED given the wrong way round (BASE trained from UPDATED, or
-    taught labels UPDATED lacks), a training output folder instead of its
-    model-last, or a path that holds no pipeline stop the command with one
-    line saying what to give.
+    BASE and UPDATED given the wrong way round (BASE's config names UPDATED
+    as its paths.base, a component's source or the tokenizer it copied; BASE
+    taught labels UPDATED lacks; BASE with labels UPDATED lacks while UPDATED
+    adds none), a training output folder instead of its model-last (with or
+    without a config.cfg beside it), or a path that holds no pipeline stop
+    the command with one line saying what to give.
     """
     try:
         check_positive(n_process=n_process, batch_size=batch_size, min_count=min_count)

@@ -12,7 +12,6 @@ from typing import Any, Collection, Dict, List, Mapping, Optional, Set, Tuple
 
 import typer
 from spacy.language import Language
-from wasabi import msg
 
 from ..errors import SettingError
 
@@ -57,20 +56,23 @@ def check_order(base: str, updated: str, base_nlp: Language, updated_nlp: Langua
                 base_labels: Set[str], updated_labels: Set[str]) -> None:
     """Stop when BASE looks like the pipeline trained from UPDATED (the two swapped).
 
-    BASE is taken for the trained one when its config names UPDATED as its
-    base (`[paths] base`, which the configs `init-config` writes keep in the
-    trained pipeline), or when it was taught labels (its meta) that UPDATED
-    lacks. Where only the labels hint at it (BASE has labels UPDATED lacks and
-    UPDATED adds none), a warning says so.
+    BASE is taken for the trained one from any sign it carries: its config
+    names UPDATED as where it came from (`[paths] base`, which the configs
+    `init-config` writes keep in the trained pipeline; a component's
+    `source`; the tokenizer or vocab `[initialize]` copied, as
+    `spacy.copy_from_base_model.v1` does in a plain `spacy train` config that
+    sources the base's components), it was taught labels (its meta) that
+    UPDATED lacks, or it has labels UPDATED lacks while UPDATED adds none (an
+    update adds labels and keeps the ones it had, gated ones included).
     RAISES (SettingError): One line with the command the right way round.
     """
     swap = f"give the original first: python -m spacy rehearsal evaluate {updated} {base} ..."
-    ancestor = base_nlp.config.get("paths", {}).get("base")
-    if isinstance(ancestor, str) and ancestor and _same_pipeline(ancestor, updated):
-        raise SettingError(
-            f"BASE and UPDATED are swapped: BASE '{base}' was trained from UPDATED '{updated}' (its config's "
-            f"paths.base): {swap}"
-        )
+    for setting, ancestor in ancestors(base_nlp):
+        if _same_pipeline(ancestor, updated):
+            raise SettingError(
+                f"BASE and UPDATED are swapped: BASE '{base}' was trained from UPDATED '{updated}' (its config's "
+                f"{setting}): {swap}"
+            )
     taught = [label for label in meta_taught_labels(base_nlp) or [] if label not in updated_labels]
     if taught:
         raise SettingError(
@@ -79,8 +81,23 @@ def check_order(base: str, updated: str, base_nlp: Language, updated_nlp: Langua
         )
     lost = sorted(base_labels - updated_labels)
     if lost and not updated_labels - base_labels:
-        msg.warn(f"UPDATED '{updated}' lacks labels BASE '{base}' has ({', '.join(lost)}) and adds none: if they "
-                 f"are swapped, {swap}")
+        raise SettingError(
+            f"BASE and UPDATED look swapped: BASE '{base}' has labels UPDATED '{updated}' lacks ({', '.join(lost)}) "
+            f"and UPDATED adds none, where an update keeps the base's labels: {swap}"
+        )
+
+
+def ancestors(nlp: Language) -> List[Tuple[str, str]]:
+    """(setting, pipeline name or path) for each place a pipeline's config names a pipeline it came from."""
+    config = nlp.config
+    found = [("paths.base", config.get("paths", {}).get("base"))]
+    for name, block in config.get("components", {}).items():
+        found.append((f"components.{name}.source", block.get("source") if isinstance(block, Mapping) else None))
+    for hook in ("before_init", "after_init"):
+        block = config.get("initialize", {}).get(hook)
+        if isinstance(block, Mapping):
+            found += [(f"initialize.{hook}.{key}", block.get(key)) for key in ("tokenizer", "vocab", "base")]
+    return [(setting, value) for setting, value in found if isinstance(value, str) and value]
 
 
 def _same_pipeline(a: str, b: str) -> bool:

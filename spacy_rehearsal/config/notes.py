@@ -23,7 +23,10 @@ KEY_NOTES: Tuple[Tuple[str, str, str], ...] = (
     ("nlp", "*", "The base pipeline's setting, copied from its config"),
     ("nlp.after_pipeline_creation", "no_raw", "What a run without paths.raw gets: error (this config rehearses on it), warn or ignore"),
     ("nlp.after_pipeline_creation", "no_raw_cost", "What the benchmarks measured without raw text, said in the warning (empty: none)"),
-    ("nlp.after_pipeline_creation", "*", "A path to check: a reference to [paths], set with --paths.NAME"),
+    ("nlp.after_pipeline_creation", "base", "paths.base: must load, or spacy train stops here with one line saying what to give"),
+    ("nlp.after_pipeline_creation", "train", "paths.train: unset, spacy train stops here with one line naming --paths.train"),
+    ("nlp.after_pipeline_creation", "dev", "paths.dev: unset, spacy train stops here with one line naming --paths.dev"),
+    ("nlp.after_pipeline_creation", "raw", "paths.raw: a run without it gets what no_raw says"),
     ("components.*", "source", "Copied from the base pipeline as it is"),
     ("components.*", "moves", "null: the NER's actions come from the labels it is trained on"),
     ("components.*", "*", "The base NER's setting, copied from its config"),
@@ -66,7 +69,18 @@ KEY_NOTES: Tuple[Tuple[str, str, str], ...] = (
     ("training.before_update", "respect_annotations", "true: raw copies of your texts are skipped; strings you annotated get no target"),
     ("training.before_update", "taught_teacher", "A second teacher for your labels (paths.taught_teacher; null: the base alone)"),
     ("initialize.after_init", "base", "The base pipeline (paths.base)"),
-    ("initialize.after_init", "*", "A setting of the callback above (docs/reference.md)"),
+    ("initialize.after_init", "@callbacks", "Sets up the taught NER: its start, the gate, what meta.json records "
+     "(docs/reference.md)"),
+    ("initialize.after_init", "component", "The taught NER: the component that learns your labels, before the original"),
+    ("initialize.after_init", "source", "The base NER: copied into the taught NER when copy_weights is true"),
+    ("initialize.after_init", "gate_components", "The frozen base NERs the corrected labels are gated off in (empty: none)"),
+    ("initialize.after_init", "features", "null: the taught NER computes its own features (--shared-features: the base NER's)"),
+    ("initialize.after_init", "resume", "false: the taught NER starts here (round 1); init-config on the trained pipeline "
+     "writes true, training it further (docs/rounds.md)"),
+    ("initialize.after_init", "labels", "The labels your annotations hold (as corpora.train.labels): the taught NER gets an "
+     "output row for each"),
+    ("initialize.after_init", "annotations", "Your annotations (paths.train): their examples and spans per label go into "
+     "meta.json's record of this round"),
     ("initialize", "vectors", "paths.vectors: null, no vectors loaded at initialize"),
     ("initialize", "init_tok2vec", "paths.init_tok2vec: null, no pretrained tok2vec weights"),
     ("initialize", "vocab_data", "null: the vocab is the base's (before_init copies it)"),

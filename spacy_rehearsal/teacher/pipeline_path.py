@@ -20,12 +20,14 @@ def why_not_loaded(name: Union[str, Path], reason: str) -> str:
     """
     path = Path(name)
     if path.is_dir():
-        if (path / "config.cfg").exists():
-            return reason  # a pipeline directory that spaCy cannot load: its own words say why
+        # First the training output: the README's `init-config ... training/config.cfg` then `spacy train
+        # --output training/` leaves a config.cfg beside model-last, which is still no pipeline
         runs = [path / out for out in OUTPUTS if (path / out / "config.cfg").exists()]
         if runs:
             choices = " or ".join(f"{run} ({'the last step' if run.name == OUTPUTS[0] else 'the best dev score'})" for run in runs)
             return f"a spacy train output folder, not a pipeline: pass {choices}"
+        if (path / "config.cfg").exists():
+            return reason  # a pipeline directory that spaCy cannot load: its own words say why
         return ("a folder but not a pipeline (no config.cfg): give a directory spacy train or nlp.to_disk wrote "
                 "(e.g. training/model-last) or an installed package name")
     if path.exists():
