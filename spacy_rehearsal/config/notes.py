@@ -75,12 +75,9 @@ KEY_NOTES: Tuple[Tuple[str, str, str], ...] = (
     ("initialize.after_init", "source", "The base NER: copied into the taught NER when copy_weights is true"),
     ("initialize.after_init", "gate_components", "The frozen base NERs the corrected labels are gated off in (empty: none)"),
     ("initialize.after_init", "features", "null: the taught NER computes its own features (--shared-features: the base NER's)"),
-    ("initialize.after_init", "resume", "false: the taught NER starts here (round 1); init-config on the trained pipeline "
-     "writes true, training it further (docs/rounds.md)"),
-    ("initialize.after_init", "labels", "The labels your annotations hold (as corpora.train.labels): the taught NER gets an "
-     "output row for each"),
-    ("initialize.after_init", "annotations", "Your annotations (paths.train): their examples and spans per label go into "
-     "meta.json's record of this round"),
+    ("initialize.after_init", "resume", "false: round 1 starts the taught NER; a later round trains it further"),
+    ("initialize.after_init", "labels", "The labels your annotations hold: the taught NER predicts each"),
+    ("initialize.after_init", "annotations", "Your annotations: their counts per label go into meta.json"),
     ("initialize", "vectors", "paths.vectors: null, no vectors loaded at initialize"),
     ("initialize", "init_tok2vec", "paths.init_tok2vec: null, no pretrained tok2vec weights"),
     ("initialize", "vocab_data", "null: the vocab is the base's (before_init copies it)"),
