@@ -111,6 +111,8 @@ METHODS: Dict[str, Any] = {
     # writes a round on it
     "component round 2": ("@round", {}, "init-config on a FASHION_BRAND component pipeline (round 1), the corrections as "
                           "round 2: its taught NER starts again as a full copy of the original, the brands taught by round 1"),
+    "component round 2 all": ("@round", {}, "component round 2 given round 1's file too (a directory of the corrections and "
+                              "the FASHION_BRAND annotations of round 1)"),
     "component fresh": ({"component_depth": 2, "copy_weights": False, "raw_ratio": 1.0}, {},
                         "component with the new-types recipe: fresh 2-layer NER, raw text taught O 1:1"),
 }
@@ -198,7 +200,13 @@ def train(method: str, size: int, seed: int, args: argparse.Namespace, paths: Di
     if "labels" in config["corpora"]["train"]:  # which of PERSON/ORG/GPE/LOC a sample holds varies: no label check
         config["corpora"]["train"]["labels"] = None
     out = args.work / "runs" / f"{method}-n{size}-seed{seed}"
-    cmd_args = ["--paths.train", str(paths[size]), "--paths.dev", str(paths["dev"]), "--paths.cache", str(paths["cache"]),
+    train_path = paths[size]
+    if method == "component round 2 all":  # round 1's annotations beside the corrections
+        train_path = args.work / "data" / f"with-round-1-{size}"
+        train_path.mkdir(parents=True, exist_ok=True)
+        (train_path / "corrections.jsonl").write_text(paths[size].read_text(encoding="utf8"), encoding="utf8")
+        (train_path / "round1.jsonl").write_text(args.round_one_data.read_text(encoding="utf8"), encoding="utf8")
+    cmd_args = ["--paths.train", str(train_path), "--paths.dev", str(paths["dev"]), "--paths.cache", str(paths["cache"]),
                 "--system.seed", str(seed), "--training.max_epochs", str(args.epochs), *base_args]
     if "paths.raw" not in overrides:
         cmd_args += ["--paths.raw", str(paths["raw"])]
@@ -330,6 +338,8 @@ def main() -> None:
     parser.add_argument("--round-one", type=Path, default=ROOT / "benchmarks" / "results" / "forgetting" / "rounds_new_type_devsplit"
                         / "runs" / "round1_FASHION_BRAND-seed{seed}" / "model-last", help="'component round 2': the round-1 "
                         "pipeline of each seed ({seed} in the path), from benchmarks/rounds.py --scenario new-type")
+    parser.add_argument("--round-one-data", type=Path, default=ROOT / "benchmarks" / "results" / "forgetting" / "fashion_split"
+                        / "train.jsonl", help="'component round 2 all': the annotations the --round-one pipelines were trained on")
     parser.add_argument("--mixed", action="store_true", help=f"corrections and a new type in one file: CoNLL's MISC "
                         f"kept as the new label {NEW_LABEL} (use another --work)")
     args = parser.parse_args()

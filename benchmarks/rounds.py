@@ -22,8 +22,9 @@ whole training file, or its dev split's training part), then CoNLL-2003 MISC
 (`forgetting.conll_misc`: 1500 shuffled CoNLL train sentences with MISC alone
 annotated, or the first 80% of them with `--dev-split`) in round 2, against
 both types taught in one round from both files (a directory of the two, each
-annotating its own label). Each label's F1 is scored on its own evaluation
-file (or dev split).
+annotating its own label), and against round 2 given both files (the user
+still has round 1's). Each label's F1 is scored on its own evaluation file
+(or dev split).
 """
 import argparse
 import json
@@ -53,7 +54,7 @@ BASE = forgetting.BASE
 LABEL = "FASHION_BRAND"
 MISC = "MISC"
 ARMS = ("one round, A+B", "round 1, A", "round 2, B", "round 2, A+B")
-NEW_TYPE_ARMS = ("one round, both types", "round 1, FASHION_BRAND", "round 2, MISC")
+NEW_TYPE_ARMS = ("one round, both types", "round 1, FASHION_BRAND", "round 2, MISC", "round 2, both files")
 
 
 def halves(train_jsonl: Path, work: Path) -> Dict[str, Path]:
@@ -92,7 +93,8 @@ def run_new_type(seed: int, args: argparse.Namespace, paths: Dict[str, Path], pa
     one = train_arm(NEW_TYPE_ARMS[0], BASE, parts["both"], seed, args.epochs, paths, args.work, args.reuse, (LABEL, MISC))
     first = train_arm(NEW_TYPE_ARMS[1], BASE, paths["train_jsonl"], seed, args.epochs, paths, args.work, args.reuse)
     second = train_arm(NEW_TYPE_ARMS[2], first["model"], parts["misc"], seed, args.epochs, paths, args.work, args.reuse, (MISC,))
-    return [one, first, second]
+    both = train_arm(NEW_TYPE_ARMS[3], first["model"], parts["both"], seed, args.epochs, paths, args.work, args.reuse, (LABEL, MISC))
+    return [one, first, second, both]
 
 
 def misc_f1(model: str, misc_eval: Path) -> float:

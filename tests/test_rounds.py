@@ -72,7 +72,8 @@ def test_a_correction_on_a_new_types_pipeline_starts_the_taught_ner_again_as_a_f
     init = config["initialize"]["after_init"]
     assert init["copy_weights"] is True and init["resume"] is False and init["source"] == "ner"
     assert init["corrected"] == ["PERSON"] and init["gate_components"] == ["ner"]
-    assert config["corpora"]["train"]["teacher_labels"] == [BRAND] and config["corpora"]["train"]["rehearsal_ratio"] == 1.0
+    # The corrected label is the teacher's too: missing on raw text, never taught O there
+    assert config["corpora"]["train"]["teacher_labels"] == [BRAND, "PERSON"] and config["corpora"]["train"]["rehearsal_ratio"] == 1.0
 
 
 def test_the_plan_says_what_happens_to_every_label():

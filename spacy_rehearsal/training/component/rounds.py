@@ -137,7 +137,7 @@ def span_counts(path: Optional[Path]) -> Dict[str, Any]:
     except (OSError, ValueError):
         return {}
     spans = Counter(label for record in records for _, _, label in record.spans)
-    return {"examples": len(records), "spans": dict(sorted(spans.items()))}
+    return {"annotations": str(Path(path).resolve()), "examples": len(records), "spans": dict(sorted(spans.items()))}
 
 
 def next_record(
