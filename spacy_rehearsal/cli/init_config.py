@@ -13,10 +13,10 @@ from typing import Optional
 from spacy.cli._util import Arg, Opt
 from wasabi import msg
 
-from ..config.component import corrected_labels, original_labels, recipe_for
+from ..config.component import NO_RAW_COST, corrected_labels, original_labels, recipe_for
 from ..config.render import check_config
 from ..config.rounds import component_summary, plan_round
-from ..config.strategies import STRATEGIES, generate_config, taught_record
+from ..config.strategies import ROUND_NO_RAW_COST, STRATEGIES, generate_config, taught_record
 from ..errors import InputError, TeacherError
 from ..teacher.base_pipeline import inspect_base
 from ..training.component.rounds import describe, plan
@@ -110,6 +110,8 @@ def init_config_cli(
     if strategy == "component" and not raw_used:
         msg.text("No raw text: the corrections recipe reads none (raw text taught O kept only 0.31 of naive's gain on "
                  "a dev split); a --paths.raw given to spacy train is ignored, with a warning")
+    if strategy == "component" and raw_used:
+        msg.text(f"Raw text is read: {ROUND_NO_RAW_COST if record is not None else NO_RAW_COST}")
     if raw_used:
         msg.text(
             "RAW: unlabelled text, from your own corpus or like the base's training text (news for "
