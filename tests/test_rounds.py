@@ -76,6 +76,13 @@ def test_a_correction_on_a_new_types_pipeline_starts_the_taught_ner_again_as_a_f
     assert config["corpora"]["train"]["teacher_labels"] == [BRAND, "PERSON"] and config["corpora"]["train"]["rehearsal_ratio"] == 1.0
 
 
+def test_a_new_label_in_a_later_round_is_not_asked_of_the_teacher(round_one):
+    config = config_for(round_one, ["DRUG"])
+    # The last round's pipeline cannot predict DRUG: asking it to would stop the reader
+    assert config["corpora"]["train"]["teacher_labels"] == [BRAND]
+    assert config["initialize"]["after_init"]["labels"] == ["DRUG"] and config["initialize"]["after_init"]["resume"] is True
+
+
 def test_the_plan_says_what_happens_to_every_label():
     got = plan(["DRUG", "PERSON", BRAND], {"PERSON", "GPE", BRAND}, [BRAND, "MISC"])
     assert got == {"DRUG": NEW, "PERSON": CORRECTED, BRAND: MORE, "MISC": TAUGHT_EARLIER, "GPE": "kept"}

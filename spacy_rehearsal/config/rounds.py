@@ -55,7 +55,7 @@ def plan_round(base: BasePipeline, labels: List[str], record: Record) -> Round:
     # The teacher's entities of every label the taught NER will predict: targets where this round's annotations
     # leave them out, missing on raw text where they hold them (respect_annotations). A label left out of
     # teacher_labels would be taught O on raw text: a correction's mentions there (0.27 of naive's gain, measured)
-    teacher_labels = sorted(set(record.taught_labels) | set(labels))
+    teacher_labels = sorted((set(record.taught_labels) | set(labels)) & base.labels)  # a new label: nobody's yet
     return Round(record.taught_component, restart, raw_ratio, teacher_labels, sorted(corrected),
                  plan(labels, originals, record.taught_labels))
 
