@@ -82,11 +82,6 @@ SPEED = {
 }
 
 
-def speed_note(labels: List[str], base: BasePipeline, recipe: Recipe) -> str:
-    """The measured inference cost of the component pipeline `recipe` writes (for en_core_web_sm)."""
-    return SPEED[(bool(corrected_labels(labels, base)), recipe.shared_features)]
-
-
 # What rehearsal_check_paths.v1 warns of when a route with raw text runs without it: the dev-split pilot
 # (benchmarks/results/component_pilot_devsplit.json, "component no raw"; README)
 NO_RAW_COST = (
