@@ -15,7 +15,7 @@ from spacy.util import registry
 from spacy_rehearsal.data.formats import InputError
 from spacy_rehearsal.errors import SettingError
 from spacy_rehearsal.teacher.teacher import TeacherError, load_pipeline
-from spacy_rehearsal.training.reader import create_rehearsal_reader
+from spacy_rehearsal.training.reader import create_rehearsal_reader, create_rehearsal_reader_v2
 
 BRAND = "FASHION_BRAND"
 # Texts the teacher annotates with old labels; token offsets as the teacher sees them.
@@ -467,3 +467,20 @@ def test_prodigy_tokens_make_spans_align(base_model, tmp_path, nlp):
     (eg,) = create_rehearsal_reader(path, base_model)(nlp)
     assert [t.text for t in eg.reference] == ["Gucci", "s", "are", "nice", "."]
     assert ents(eg.reference) == {(0, 5, BRAND)}
+
+
+@pytest.mark.parametrize("per_file", [True, False])
+def test_labels_per_file_fills_what_a_file_does_not_annotate(base_model, tmp_path, per_file):
+    """Every round's files given together: PERSON is annotated in one file only, so the other's names are the teacher's."""
+    folder = tmp_path / "rounds"
+    folder.mkdir()
+    brand = "Angela Merkel wore Gucci shoes to the party."
+    person = "Tim Cook met Sarah Smith in Paris."
+    (folder / "a.jsonl").write_text(json.dumps({"text": brand, "spans": [{"start": 19, "end": 24, "label": "FASHION_BRAND"}]}) + "\n")
+    (folder / "b.jsonl").write_text(json.dumps({"text": person, "spans": [
+        {"start": 0, "end": 8, "label": "PERSON"}, {"start": 13, "end": 24, "label": "PERSON"}]}) + "\n")
+    reader = create_rehearsal_reader_v2(folder, base_model, fill="teacher", shuffle=False, labels_per_file=per_file)
+    nlp = spacy.blank("en")
+    refs = {eg.reference.text: [(e.text, e.label_) for e in eg.reference.ents] for eg in reader(nlp)}
+    assert ("Gucci", "FASHION_BRAND") in refs[brand]
+    assert (("Angela Merkel", "PERSON") in refs[brand]) is per_file  # else PERSON is the annotations' alone: O here

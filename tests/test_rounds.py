@@ -62,6 +62,7 @@ def test_a_round_trains_the_taught_ner_further_instead_of_adding_one(round_one):
     # The last round's pipeline fills in and rehearses what its taught NER knew
     assert train["fill"] == "teacher" and train["teacher_labels"] == [BRAND] and train["rehearsal_ratio"] == 1.0
     assert train["trusted_labels"] == [BRAND]  # more examples: the last round's brands on raw text stay targets
+    assert train["labels_per_file"] is True  # every round's files may come together
 
 
 def test_a_correction_on_a_new_types_pipeline_starts_the_taught_ner_again_as_a_full_copy(round_one):

@@ -265,6 +265,11 @@ def _round_corpus(config: Dict[str, Any], notes: Notes, next_round: Round) -> No
     """A later round's train corpus: the last round's pipeline fills and rehearses what its taught NER knew."""
     raw = next_round.raw_ratio > 0
     config["corpora"]["train"] = _reader("${paths.train}", "teacher", raw, next_round.raw_ratio, next_round.teacher_labels, train=True)
+    config["corpora"]["train"]["labels_per_file"] = True
+    notes[("corpora.train", "labels_per_file")] = (
+        "Give every round's files (a directory): each file's texts get the teacher's entities of the labels that file "
+        "does not annotate, instead of O"
+    )
     more = sorted(label for label, what in next_round.labels_plan.items() if what == MORE)
     if raw and more:
         config["corpora"]["train"]["trusted_labels"] = more

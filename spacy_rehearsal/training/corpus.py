@@ -7,7 +7,7 @@ texts, respecting the annotations where the reader says so (`taught.py`).
 import random
 from itertools import islice
 from pathlib import Path
-from typing import Iterator, List, Optional, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -54,6 +54,7 @@ class RehearsalCorpus:
         cache_dir: Optional[Path],
         taught: Optional[Taught] = None,
         name: str = NAME,
+        labels_per_file: bool = False,
     ):
         self.name = name
         self.examples = examples
@@ -66,6 +67,10 @@ class RehearsalCorpus:
         self.shuffle = shuffle
         self.cache_dir = cache_dir
         self.covered_labels: Set[str] = {label for r, _ in examples for _, _, label in r.spans}
+        # labels_per_file: a file's texts are filled with the teacher's entities of every label it does not annotate
+        self._covered_by_file: Dict[str, Set[str]] = {}
+        for r, _ in examples if labels_per_file else ():
+            self._covered_by_file.setdefault(source_file(r.source), set()).update(label for _, _, label in r.spans)
         self.n_drawn = 0
         self._described = False  # the line on what respecting the annotations left out is printed
         self._hinted = False
@@ -110,9 +115,8 @@ class RehearsalCorpus:
         for (record, gold), doc in zip(self.examples, docs):
             teacher_spans = self.teacher.spans(doc) if self.fill == "teacher" else []
             ref = Doc(nlp.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])
-            merge_entities(
-                ref, gold, teacher_spans, fill=self.fill, covered_labels=self.covered_labels, missing=record.missing
-            )
+            covered = self._covered_by_file.get(source_file(record.source), self.covered_labels)
+            merge_entities(ref, gold, teacher_spans, fill=self.fill, covered_labels=covered, missing=record.missing)
             n_teacher += len(ref.ents) - len(gold)
             out.append(ref)
         messages.detail(
@@ -136,3 +140,12 @@ class RehearsalCorpus:
         self.n_drawn += len(drawn)
         messages.detail(f"{self.name}: drew {len(drawn)} rehearsal texts from {self.raw_path} ({self.n_drawn} in all)")
         return drawn
+
+
+def source_file(source: str) -> str:
+    """The file of a record's source: "a.jsonl" of "a.jsonl:7" or of "a.spacy#doc-3"."""
+    head, sep, tail = source.rpartition(":")
+    if sep and tail.isdigit():
+        return head
+    head, sep, _ = source.rpartition("#")
+    return head if sep else source

@@ -5,10 +5,9 @@ config (files, teacher, raw text, cache) and print what was read; what they
 return is `corpus.RehearsalCorpus`. v2 respects your annotations on raw text
 (`respect_annotations`, see `taught.py`).
 """
-from collections import Counter
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Dict, FrozenSet, Iterable, List, Literal, Optional, Sequence, Tuple
+from typing import Callable, FrozenSet, Iterable, List, Literal, Optional, Sequence, Tuple
 
 from spacy.language import Language
 from spacy.training import Example
@@ -22,6 +21,7 @@ from ..data.textfiles import FileStats
 from ..errors import InputError, SettingError
 from ..teacher.teacher import Teacher
 from .corpus import NAME, RehearsalCorpus
+from .read_summary import read_summary, show_counts
 
 NAME_V2 = "rehearsal_reader.v2"
 MISALIGNED_HINT = ', or set misaligned_spans = "skip" to skip such examples'
@@ -108,6 +108,7 @@ def create_rehearsal_reader_v2(
     labels: Optional[List[str]] = None,
     relabelled_share: float = 0.0,
     trusted_labels: List[str] = [],  # noqa: B006 (confection fills it from the config; never mutated)
+    labels_per_file: bool = False,
 ) -> Callable[[Language], Iterable[Example]]:
     """`rehearsal_reader.v1` whose raw text never argues with your annotations (`respect_annotations = true`).
 
@@ -125,6 +126,9 @@ def create_rehearsal_reader_v2(
     trusted_labels (List[str]): Taught labels whose teacher entities on raw
         text stay targets: the teacher, an earlier round's pipeline, learned
         them from your earlier annotations (`docs/rounds.md`). []: none.
+    labels_per_file (bool): With `fill = "teacher"`: each file's texts get the
+        teacher's entities of the labels that file does not annotate (false:
+        of the labels no file annotates).
     Every other argument is v1's (see `create_rehearsal_reader`); v2 turns
     `respect_annotations` on.
     """
@@ -152,6 +156,7 @@ def _create_reader(
     labels: Optional[List[str]] = None,
     relabelled_share: float = 0.0,
     trusted_labels: Sequence[str] = (),
+    labels_per_file: bool = False,
 ) -> Callable[[Language], Iterable[Example]]:
     """The body of every version: `name` is the registered name, for messages."""
     if path is None:
@@ -177,11 +182,11 @@ def _create_reader(
     if limit and len(examples) > limit:
         examples = examples[:limit]
     if not examples:
-        raise InputError(str(path), f"no usable annotated examples ({_summary(stats, n_read, limit)})")
+        raise InputError(str(path), f"no usable annotated examples ({read_summary(stats, n_read, limit)})")
     if labels is not None:
         _check_labels(path, labels, examples, limit if n_read > limit else 0)
     n_rehearsal = round(rehearsal_ratio * len(examples)) if raw_path is not None else 0
-    _show_counts(name, path, stats, n_read, limit, n_rehearsal, raw_path)
+    show_counts(name, path, stats, n_read, limit, n_rehearsal, raw_path)
     taught = None
     if respect_annotations and n_rehearsal:
         taught = Taught.from_docs((teacher_.make_doc(record), gold) for record, gold in examples)
@@ -200,6 +205,7 @@ def _create_reader(
         cache_dir=cache_dir,
         taught=taught,
         name=name,
+        labels_per_file=labels_per_file,
     )
 
 
@@ -267,34 +273,3 @@ def _check_labels(path: Path, labels: Sequence[str], examples: List[Tuple[Record
         fix = (f"{which} hold {held}: run init-config again with --labels {','.join(held)}, or set the reader's "
                f"labels to the annotations' labels")
     raise InputError(str(path), f"labels = {named} (init-config --labels) but {fix}")
-
-
-def _summary(stats: List[FileStats], n_read: int, limit: int) -> str:
-    """"1230 examples, 527 spans read; skipped 3 answer=reject (first at a.jsonl:7); limit 100"."""
-    skipped: Counter = Counter()
-    first: Dict[str, str] = {}
-    for file_stats in stats:
-        skipped.update(file_stats.skipped)
-        for why, where in file_stats.first_skip.items():
-            first.setdefault(why, where)
-    text = f"{n_read} examples, {sum(s.spans for s in stats)} spans read"
-    if skipped:
-        text += "; skipped " + ", ".join(
-            f"{n} {why}" + (f" (first at {first[why]})" if why in first else "") for why, n in sorted(skipped.items())
-        )
-    if limit and n_read > limit:
-        text += f"; limit = {limit}: using the first {limit}"
-    return text
-
-
-def _show_counts(name: str, path: Path, stats: List[FileStats], n_read: int, limit: int, n_rehearsal: int, raw_path: Optional[Path]) -> None:
-    """One line for the corpus in `spacy train`'s output; per-file detail under --verbose."""
-    line = f"{name} {path}: {_summary(stats, n_read, limit)}"
-    if raw_path is not None:
-        line += f"; {n_rehearsal} rehearsal texts drawn a call from {raw_path}"
-    messages.info(line, once=True)
-    for file_stats in stats:
-        if len(stats) > 1:
-            messages.detail(f"  {file_stats.describe()}", once=True)
-        for why, where in sorted(file_stats.first_skip.items()):
-            messages.detail(f"  {why}: first at {where}", once=True)
