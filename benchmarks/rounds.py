@@ -54,7 +54,7 @@ BASE = forgetting.BASE
 LABEL = "FASHION_BRAND"
 MISC = "MISC"
 ARMS = ("one round, A+B", "round 1, A", "round 2, B", "round 2, A+B")
-UNTRUSTED = False  # --untrusted
+TRUSTED = False  # --trusted
 NEW_TYPE_ARMS = ("one round, both types", "round 1, FASHION_BRAND", "round 2, MISC", "round 2, both files")
 
 
@@ -83,14 +83,14 @@ def train_arm(arm: str, base: str, data: Path, seed: int, epochs: int, paths: Di
               labels: Tuple[str, ...] = (LABEL,)) -> Dict[str, Any]:
     """`init-config BASE --labels LABELS` trained on `data`: what a user runs for this round."""
     config = Config().from_str(generate_config(inspect_base(base), list(labels), "component"), interpolate=False)
-    if UNTRUSTED and "trusted_labels" in config["corpora"]["train"]:  # --untrusted: the variant before trusted_labels
-        config["corpora"]["train"]["trusted_labels"] = []
-        arm = f"{arm} (untrusted)"
+    if TRUSTED and "trusted_labels" in config["corpora"]["train"]:  # --trusted: the labels a round gives more examples of
+        config["corpora"]["train"]["trusted_labels"] = sorted(set(labels) & set(inspect_base(base).meta["rehearsal"]["taught_labels"]))
+        arm = f"{arm} (trusted)"
     cli = ["--paths.base", base, "--paths.train", str(data), "--paths.dev", str(paths["eval_jsonl"]),
            "--paths.raw", str(paths["raw"]), "--paths.cache", str(paths["cache"]), "--system.seed", str(seed),
            "--training.max_epochs", str(epochs)]
     out = work / "runs" / f"{arm.replace(' ', '').replace(',', '_').replace('+', '')}-seed{seed}"
-    return {"arm": arm.replace(" (untrusted)", ""), "seed": seed, **train_once(config, out, cli, reuse=reuse)}
+    return {"arm": arm.replace(" (trusted)", ""), "seed": seed, **train_once(config, out, cli, reuse=reuse)}
 
 
 def run_new_type(seed: int, args: argparse.Namespace, paths: Dict[str, Path], parts: Dict[str, Path]) -> List[Dict[str, Any]]:
@@ -139,11 +139,11 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="reuse finished runs whose config and arguments are unchanged")
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "results" / "forgetting")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "rounds.json")
-    parser.add_argument("--untrusted", action="store_true", help="later rounds with trusted_labels = [] (the last round's "
-                        "entities of the labels they give more examples of left missing on raw text, as before trusted_labels)")
+    parser.add_argument("--trusted", action="store_true", help="later rounds with trusted_labels = the labels they give more "
+                        "examples of (the last round's entities of these are raw-text targets); default: [], as init-config writes")
     args = parser.parse_args()
-    global UNTRUSTED
-    UNTRUSTED = args.untrusted
+    global TRUSTED
+    TRUSTED = args.trusted
     paths = forgetting.prepare(args.work, args.dev_split, raw=args.raw)
     misc: Dict[str, Path] = {}
     if args.scenario == "new-type":
@@ -185,7 +185,7 @@ def main() -> None:
                           "agreement fashion F", "worst seed F1", "NERs", "speed", "train s"], rows)
     print(f"\nSeeds {args.seeds}, {args.epochs} epochs (mean ± half-range)\n\n{table}")
     report = {"command": shlex.join(["python", "benchmarks/rounds.py", *sys.argv[1:]]), "versions": versions(),
-              "scenario": args.scenario, "raw": args.raw, "untrusted": args.untrusted, "dev_split": args.dev_split, "epochs": args.epochs, "seeds": args.seeds, "summary": summary,
+              "scenario": args.scenario, "raw": args.raw, "trusted": args.trusted, "dev_split": args.dev_split, "epochs": args.epochs, "seeds": args.seeds, "summary": summary,
               "speed": speed, "runs": runs, "table": table}
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2, default=str))
