@@ -11,6 +11,7 @@ from confection import Config
 from conftest import SENTENCES
 from spacy.cli.train import train as train_pipeline
 from spacy.training import Example
+from spacy.util import registry
 from test_gate import BLOCK_PLUGIN, mixed_annotations
 from test_strategies import check_ok, run_cli
 from train_helpers import BRAND, fashion_records, write_jsonl
@@ -158,3 +159,11 @@ def test_three_rounds_keep_two_ners_the_gate_and_the_history(listener_base, tmp_
     proc = subprocess.run([sys.executable, "-c", BLOCK_PLUGIN, base, *texts], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert json.loads(proc.stdout) == with_plugin
+
+
+def test_a_round_file_without_the_labels_given_stops_before_training(round_one, tmp_path):
+    brands = write_jsonl(tmp_path / "brands.jsonl", fashion_records(n=4))  # FASHION_BRAND only
+    text = generate_config(inspect_base(str(round_one)), ["DRUG"], "component")
+    config = Config().from_str(text, overrides={"paths.train": str(brands), "paths.dev": str(brands)})
+    with pytest.raises(InputError, match=r"labels = \['DRUG'\] \(init-config --labels\) but the annotations hold \['FASHION_BRAND'\]"):
+        registry.resolve({"train": config["corpora"]["train"]})
