@@ -120,12 +120,22 @@ def test_shared_features_train_save_and_take_a_second_type(base_model, conll_dat
     texts = conll_texts(150)
     with nlp.select_pipes(disable=["ner_new"]):  # the original alone, on the shared features: the base's entities
         assert ents(nlp.pipe(texts)) == ents(spacy.load(base_model).pipe(texts))
-    # A second type on top: the taught NER of the next run listens to the same features
+    # A second type on top (a round): the same taught NER, trained further on the same features, which
+    # must run while training (annotating) for both NERs to read them
     second = tmp_path / "second.cfg"
-    check_ok(run_cli("rehearsal", "init-config", model, second, "--labels", "GADGET", "--shared-features"))
+    check_ok(run_cli("rehearsal", "init-config", model, second, "--labels", "GADGET"))
     config = spacy.util.load_config(second, interpolate=False)
-    assert config["components"]["ner_new2"]["model"]["tok2vec"]["upstream"] == FEATURES_COMPONENT
-    assert FEATURES_COMPONENT in config["training"]["annotating_components"]
+    assert config["components"]["ner_new"] == {"source": "${paths.base}"} and "ner_new2" not in config["components"]
+    assert config["training"]["annotating_components"] == [FEATURES_COMPONENT]
+    gadgets = tmp_path / "gadgets.jsonl"
+    gadgets.write_text("".join(json.dumps({"text": f"I bought a Pixel {i} phone.", "spans": [{"start": 11, "end": 16, "label": "GADGET"}]}) + "\n"
+                               for i in range(8)), encoding="utf8")
+    check_ok(run_cli("train", second, "--output", tmp_path / "out2", "--paths.train", gadgets, "--paths.dev", gadgets,
+                     "--paths.raw", raw, "--training.max_steps", 4, "--training.eval_frequency", 2))
+    nlp = spacy.load(tmp_path / "out2" / "model-last")
+    assert sorted(nlp.get_pipe("ner_new").labels) == ["FASHION_BRAND", "GADGET"]
+    with nlp.select_pipes(disable=["ner_new"]):  # the original, after two rounds on the shared features: unchanged
+        assert ents(nlp.pipe(texts)) == ents(spacy.load(base_model).pipe(texts))
 
 
 @pytest.mark.slow

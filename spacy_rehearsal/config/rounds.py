@@ -79,6 +79,10 @@ def add_round(config: Dict[str, Any], notes: Notes, base: BasePipeline, labels: 
             f"and learns {', '.join(labels)}"
         )
     notes[("training", "frozen_components")] = f"Everything but '{taught}' stays as the last round left it"
+    upstream = _listens_to(base.config["components"][taught].get("model", {}))
+    if upstream is not None and not restart:  # shared features (round 1's --shared-features): computed while training
+        config["training"]["annotating_components"] = [upstream]
+        notes[("training", "annotating_components")] = f"'{upstream}' writes the features both NERs read"
     config["initialize"]["after_init"] = {
         "@callbacks": COMPONENT_INIT_V3, "base": "${paths.base}", "component": taught, "source": base.ner,
         "copy_weights": restart, "corrected": corrected, "gate_components": gate_components, "features": None,
@@ -138,3 +142,15 @@ def component_summary(base: BasePipeline, labels: List[str], record: Optional[Re
     cost = SPEED[(full_copy, shared)] if n_ners <= 2 else f"{n_ners} NERs ({STACKED_SPEED}; each NER costs)"
     lines.append(f"Inference cost, measured with en_core_web_sm: {cost}")
     return lines
+
+
+def _listens_to(model: Any) -> Optional[str]:
+    """The component a NER model's features come from through a `spacy.Tok2VecListener`, if it names one."""
+    if isinstance(model, dict):
+        if str(model.get("@architectures", "")).startswith("spacy.Tok2VecListener") and model.get("upstream") not in (None, "*"):
+            return str(model["upstream"])
+        for value in model.values():
+            found = _listens_to(value)
+            if found is not None:
+                return found
+    return None
