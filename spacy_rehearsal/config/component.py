@@ -166,7 +166,7 @@ def add_component(config: Dict[str, Any], notes: Notes, base: BasePipeline, labe
         cnn = _cnn_with_depth(model.get("tok2vec", {}))
         if cnn is not None:
             cnn["depth"] = min(recipe.depth, cnn["depth"])
-    block = {k: v for k, v in base.config["components"][base.ner].items() if k not in ("model", "source", "replace_listeners")}
+    block = ner_block(base)
     pipeline = config["nlp"]["pipeline"]
     pipeline.insert(pipeline.index(base.ner), new)
     config["components"][new] = {**block, "model": model}
@@ -192,6 +192,11 @@ def add_component(config: Dict[str, Any], notes: Notes, base: BasePipeline, labe
         "gate_components, which then never predict them (plain weights: the saved pipeline needs no plugin)"
     )
     return new
+
+
+def ner_block(base: BasePipeline) -> Dict[str, Any]:
+    """The base NER's component block without its model and how it was sourced: a taught NER's settings."""
+    return {k: v for k, v in base.config["components"][base.ner].items() if k not in ("model", "source", "replace_listeners")}
 
 
 def _share_features(

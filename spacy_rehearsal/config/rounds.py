@@ -26,7 +26,7 @@ from spacy.util import copy_config
 
 from ..teacher.base_pipeline import BasePipeline
 from ..training.component.rounds import Record, plan
-from .component import COMPONENT_INIT_V3, SPEED, corrected_labels, original_labels
+from .component import COMPONENT_INIT_V3, SPEED, corrected_labels, ner_block, original_labels
 from .render import Notes
 
 
@@ -67,8 +67,7 @@ def add_round(config: Dict[str, Any], notes: Notes, base: BasePipeline, labels: 
     config["training"]["frozen_components"] = [name for name in base.components if name != taught]
     gate_components = [name for name in base.ners if name != taught] if corrected else []
     if restart:
-        block = {k: v for k, v in base.config["components"][base.ner].items() if k not in ("model", "source", "replace_listeners")}
-        config["components"][taught] = {**block, "model": copy_config(base.ner_model)}
+        config["components"][taught] = {**ner_block(base), "model": copy_config(base.ner_model)}
         notes[(f"components.{taught}", "factory")] = (
             f"The taught NER starts again as a full copy of '{base.ner}' (a correction needs what the original knew); "
             f"the last round's pipeline teaches it {', '.join(record.taught_labels)}"
