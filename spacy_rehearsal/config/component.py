@@ -25,6 +25,7 @@ from spacy.util import copy_config
 
 from ..errors import InputError
 from ..teacher.base_pipeline import BasePipeline
+from ..training.component import rounds
 from ..training.component.features import FEATURES_COMPONENT, LISTENER, listener_config
 from .render import Notes
 
@@ -96,19 +97,12 @@ def corrected_labels(labels: List[str], base: BasePipeline) -> List[str]:
 
 
 def original_labels(base: BasePipeline) -> Set[str]:
-    """The labels the base's original NER(s) predict: not the taught NER's, where `meta["rehearsal"]` names one.
-
-    A frozen NER that runs after a taught NER adds the taught labels to its own
-    (spaCy adds the labels of entities already on a doc before it parses, with
-    output rows at zero), so its `labels` alone do not tell what it knew: a
-    label an earlier round taught as new is the taught NER's, not the original's.
-    """
+    """The labels the base's original NER(s) predict: not the taught NER's, where `meta["rehearsal"]` names one."""
     record = base.meta.get("rehearsal")
     if not isinstance(record, dict) or not base.ner_labels:
         return set(base.labels)
-    taught = record.get("taught_component")
-    acquired = set(record.get("taught_labels", [])) - set(record.get("corrected_labels", []))
-    return {label for name, labels in base.ner_labels.items() if name != taught for label in labels} - acquired
+    return rounds.original_labels(base.ner_labels, record.get("taught_component"), record.get("taught_labels", []),
+                                  record.get("corrected_labels", []))
 
 
 def recipe_for(

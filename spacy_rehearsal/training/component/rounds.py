@@ -26,7 +26,7 @@ unknown counts.
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set
 
 from ...errors import InputError
 
@@ -83,6 +83,21 @@ def read_record(meta: Dict[str, Any], components: Sequence[str], pipeline: str) 
         base=found.get("base"),
         rounds=list(found.get("rounds", [])),
     )
+
+
+def original_labels(
+    ner_labels: Mapping[str, Iterable[str]], taught: Optional[str], earlier: Iterable[str] = (), earlier_corrected: Iterable[str] = (),
+) -> Set[str]:
+    """The labels the original NER(s) predict: those of every NER but the taught one, less what they acquired.
+
+    A frozen NER that runs after a taught NER adds the taught labels to its own
+    (spaCy adds the labels of entities already on a doc before it parses, with
+    output rows at zero), so its `labels` alone do not tell what it knew: a
+    label an earlier round taught as new (`earlier` but not
+    `earlier_corrected`) is the taught NER's, not the original's.
+    """
+    found = {label for name, labels in ner_labels.items() if name != taught for label in labels}
+    return found - (set(earlier) - set(earlier_corrected))
 
 
 def check_case(labels: Iterable[str], known: Iterable[str], pipeline: str) -> None:

@@ -35,7 +35,7 @@ from ...errors import InputError, SettingError
 from ...teacher.base_pipeline import give_own_tok2vec, pipeline_meta
 from .features import share_ner_features, start_as_identity
 from .gate import gate_labels
-from .rounds import Record, next_record, plan, read_record, span_counts
+from .rounds import Record, next_record, original_labels, plan, read_record, span_counts
 
 
 # Registered as "rehearsal_copy_ner.v1" in the "spacy_callbacks" entry point group.
@@ -149,8 +149,8 @@ def _create_init(
         taught_ner = cast(EntityRecognizer, nlp.get_pipe(component))
         previous = _record_of(base, strict=resume) if rounds else None
         # This round's labels, and every label an earlier round taught (a restarted taught NER learns them again)
-        keep = previous.taught_labels if previous is not None else []
-        added = [label for label in dict.fromkeys([*labels, *keep]) if taught_ner.add_label(label)]
+        earlier = previous.taught_labels if previous is not None else []
+        added = [label for label in dict.fromkeys([*labels, *earlier]) if taught_ner.add_label(label)]
         if resume:
             msg.info(f"Training '{component}' further (it keeps what earlier rounds taught it)"
                      + (f"; new labels: {', '.join(added)}" if added else ""))
@@ -183,12 +183,9 @@ def _create_init(
                 "new_labels": sorted(set(taught) - set(corrected_here)), "gated_components": gated,
             }
             return
-        originals = {label for other in nlp.component_names if other != component
-                     and nlp.get_pipe_meta(other).factory in ("ner", "beam_ner")
-                     for label in cast(EntityRecognizer, nlp.get_pipe(other)).labels}
-        earlier = previous.taught_labels if previous is not None else []
-        # A frozen NER after the taught one adds the taught labels to its own (`config/component.original_labels`)
-        originals -= set(earlier) - set(previous.corrected_labels if previous is not None else [])
+        ners = {other: cast(EntityRecognizer, nlp.get_pipe(other)).labels for other in nlp.component_names
+                if nlp.get_pipe_meta(other).factory in ("ner", "beam_ner")}
+        originals = original_labels(ners, component, earlier, previous.corrected_labels if previous is not None else [])
         labels_plan = plan(labels or taught, originals, earlier)
         nlp.meta["rehearsal"] = next_record(previous, base, component, taught, corrected_here, gated, labels_plan,
                                             span_counts(annotations))
