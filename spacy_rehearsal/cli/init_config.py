@@ -16,7 +16,7 @@ from wasabi import msg
 from ..config.component import NO_RAW_COST, corrected_labels, original_labels, recipe_for
 from ..config.render import check_config
 from ..config.rounds import component_summary, plan_round
-from ..config.strategies import ROUND_NO_RAW_COST, STRATEGIES, generate_config, taught_record
+from ..config.strategies import NO_RAW_CORRECTIONS, ROUND_NO_RAW_COST, STRATEGIES, generate_config, taught_record
 from ..errors import InputError, TeacherError
 from ..teacher.base_pipeline import inspect_base
 from ..training.component.rounds import describe, plan
@@ -88,8 +88,8 @@ def init_config_cli(
     msg.good(f"Wrote the {strategy} config for {base} to {output}")
     taught = split_labels(labels) or []
     record = taught_record(base_pipeline, strategy)
-    if record is not None:
-        next_round = plan_round(base_pipeline, taught, record)
+    next_round = plan_round(base_pipeline, taught, record) if record is not None else None
+    if next_round is not None:
         raw_used, labels_plan = next_round.raw_ratio > 0, next_round.labels_plan
     else:
         recipe = recipe_for(taught, base_pipeline, component_depth, copy_weights, raw_ratio, shared_features)
@@ -100,7 +100,7 @@ def init_config_cli(
     msg.text(f"Labels: {describe(labels_plan)}")
     corrected = corrected_labels(taught, base_pipeline)
     if strategy == "component":
-        for line in component_summary(base_pipeline, taught, record, shared_features or False):
+        for line in component_summary(base_pipeline, taught, record, next_round, shared_features or False):
             msg.text(line)
     elif corrected:
         msg.text(f"Correcting {', '.join(corrected)}: {base} already predicts them, so your annotations decide them "
@@ -108,8 +108,8 @@ def init_config_cli(
                  f"model (README: Which strategy?): 0.90-0.93 of naive's gain at 0.78-0.82 agreement on the other "
                  f"types, where --strategy component kept 1.00 at 0.97")
     if strategy == "component" and not raw_used:
-        msg.text("No raw text: the corrections recipe reads none (raw text taught O kept only 0.31 of naive's gain on "
-                 "a dev split); a --paths.raw given to spacy train is ignored, with a warning")
+        msg.text(f"No raw text ({NO_RAW_CORRECTIONS if corrected else '--raw-ratio 0'}): a --paths.raw given to "
+                 f"spacy train is ignored, with a warning")
     if strategy == "component" and raw_used:
         msg.text(f"Raw text is read: {ROUND_NO_RAW_COST if record is not None else NO_RAW_COST}")
     if raw_used:

@@ -107,10 +107,15 @@ MIX_COST = (
 STACKED_SPEED = "0.57x the base's words per second was measured with three NERs"
 
 
-def component_summary(base: BasePipeline, labels: List[str], record: Optional[Record], shared: bool) -> List[str]:
-    """What init-config prints of a component config: the round, the NERs the pipeline runs and what that costs."""
+def component_summary(
+    base: BasePipeline, labels: List[str], record: Optional[Record], found: Optional[Round], shared: bool
+) -> List[str]:
+    """What init-config prints of a component config: the round, the NERs the pipeline runs and what that costs.
+
+    record, found: the base's record of earlier rounds and `plan_round`'s answer for this one (None: round 1).
+    """
     lines = []
-    if record is None:
+    if record is None or found is None:
         corrected = corrected_labels(labels, base)
         n_ners = len(base.ners) + 1
         full_copy = bool(corrected)
@@ -121,8 +126,8 @@ def component_summary(base: BasePipeline, labels: List[str], record: Optional[Re
         if corrected and set(labels) - set(corrected):
             lines.append(MIX_COST)
     else:
-        found = plan_round(base, labels, record)
-        n_ners, full_copy, shared = len(base.ners), bool(found.corrected), "ner_tok2vec" in base.components
+        n_ners, full_copy = len(base.ners), bool(found.corrected)
+        shared = _listens_to(base.config["components"][found.component].get("model", {})) is not None
         kept = sorted(set(record.taught_labels) - set(labels))
         how = ("starts again as a full copy of the original (a correction needs what it knew)" if found.restart
                else "is trained further")

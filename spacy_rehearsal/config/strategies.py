@@ -281,7 +281,7 @@ def _round_corpus(config: Dict[str, Any], notes: Notes, next_round: Round) -> No
         "leave them out; everything else is O for the taught NER"
     )
     notes[("corpora.train", "teacher_labels")] = (
-        "The taught NER's labels from earlier rounds: the teacher's entities of these are kept as targets (those "
+        "Every label the taught NER predicts that the teacher knows: its entities of these are targets (those "
         "your annotations hold are yours on their texts, and missing in raw text); other entities are O"
     )
 
