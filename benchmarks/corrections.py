@@ -67,6 +67,7 @@ from pipeline_speed import versions  # noqa: E402
 from prepare_conll import read_conll, to_doc  # noqa: E402
 from spacy_runs import THREAD_VARS, apply_overrides, train_once  # noqa: E402
 
+from spacy_rehearsal.config.rounds import CORRECTION_ROUND_RAW  # noqa: E402
 from spacy_rehearsal.config.strategies import generate_config  # noqa: E402
 from spacy_rehearsal.data.formats import iter_raw_texts, iter_records_as_raw, read_annotations  # noqa: E402
 from spacy_rehearsal.data.merge import fill_spans  # noqa: E402
@@ -110,9 +111,24 @@ METHODS: Dict[str, Any] = {
     # benchmarks/rounds.py --scenario new-type's "round 1, FASHION_BRAND" pipeline of the same seed), as init-config
     # writes a round on it
     "component round 2": ("@round", {}, "init-config on a FASHION_BRAND component pipeline (round 1), the corrections as "
-                          "round 2: its taught NER starts again as a full copy of the original, the brands taught by round 1"),
-    "component round 2 all": ("@round", {}, "component round 2 given round 1's file too (a directory of the corrections and "
-                              "the FASHION_BRAND annotations of round 1)"),
+                          "round 2: its taught NER starts again as a full copy of the original; round 1's file is read "
+                          "again (earlier_paths), so the round reads CORRECTION_ROUND_RAW raw texts a new example"),
+    "component round 2, raw 0.1": ("@round", {"corpora.train.rehearsal_ratio": 0.1}, "component round 2, 0.1 raw texts "
+                                   "a new example"),
+    "component round 2, raw 0.3": ("@round", {"corpora.train.rehearsal_ratio": 0.3}, "component round 2, 0.3 raw texts "
+                                   "a new example"),
+    "component round 2, raw 1": ("@round", {"corpora.train.rehearsal_ratio": 1.0}, "component round 2, 1 raw text a new "
+                                 "example (as when a new type is taught)"),
+    # Probe: round 1's file cut to as many texts as the corrections (a random 500 of its lines), read again
+    "component round 2, 500 earlier": ("@round", {"corpora.train.earlier_paths": [
+        str(ROOT / "benchmarks" / "results" / "corrections_rounds" / "data" / "fashion_500.jsonl")]},
+        "component round 2 reading a random 500 of round 1's texts again (as many as the corrections)"),
+    "component round 2, earlier 1:1": ("@round", {"corpora.train.earlier_ratio": 1.0}, "component round 2 drawing round "
+                                       "1's texts in turn, as many a call as the corrections (earlier_ratio 1)"),
+    "component round 2, corrections twice": ("@round", {}, "component round 2 with each correction given twice"),
+    "component round 2, file gone": ("@round", {}, "component round 2 with round 1's file gone (earlier_paths = []): the "
+                                     "brands taught by the last round's pipeline alone, on raw text 1:1 as init-config "
+                                     "then writes"),
     "component fresh": ({"component_depth": 2, "copy_weights": False, "raw_ratio": 1.0}, {},
                         "component with the new-types recipe: fresh 2-layer NER, raw text taught O 1:1"),
 }
@@ -201,11 +217,16 @@ def train(method: str, size: int, seed: int, args: argparse.Namespace, paths: Di
         config["corpora"]["train"]["labels"] = None
     out = args.work / "runs" / f"{method}-n{size}-seed{seed}"
     train_path = paths[size]
-    if method == "component round 2 all":  # round 1's annotations beside the corrections
-        train_path = args.work / "data" / f"with-round-1-{size}"
-        train_path.mkdir(parents=True, exist_ok=True)
-        (train_path / "corrections.jsonl").write_text(paths[size].read_text(encoding="utf8"), encoding="utf8")
-        (train_path / "round1.jsonl").write_text(args.round_one_data.read_text(encoding="utf8"), encoding="utf8")
+    if source == "@round":  # as init-config writes it with round 1's file found or gone (the benchmark's round-1
+        # pipelines may predate the record of their files, so both are set here); a method's overrides come last
+        gone = method.endswith("file gone")
+        config["corpora"]["train"]["earlier_paths"] = [] if gone else [str(args.round_one_data)]
+        config["corpora"]["train"]["rehearsal_ratio"] = 1.0 if gone else CORRECTION_ROUND_RAW
+        config = apply_overrides(config, overrides)
+    if method.endswith("corrections twice"):  # probe: the corrections as often as round 1's texts
+        train_path = args.work / "data" / f"twice-{size}.jsonl"
+        train_path.parent.mkdir(parents=True, exist_ok=True)
+        train_path.write_text(paths[size].read_text(encoding="utf8") * 2, encoding="utf8")
     cmd_args = ["--paths.train", str(train_path), "--paths.dev", str(paths["dev"]), "--paths.cache", str(paths["cache"]),
                 "--system.seed", str(seed), "--training.max_epochs", str(args.epochs), *base_args]
     if "paths.raw" not in overrides:
@@ -339,7 +360,7 @@ def main() -> None:
                         / "runs" / "round1_FASHION_BRAND-seed{seed}" / "model-last", help="'component round 2': the round-1 "
                         "pipeline of each seed ({seed} in the path), from benchmarks/rounds.py --scenario new-type")
     parser.add_argument("--round-one-data", type=Path, default=ROOT / "benchmarks" / "results" / "forgetting" / "fashion_split"
-                        / "train.jsonl", help="'component round 2 all': the annotations the --round-one pipelines were trained on")
+                        / "train.jsonl", help="'component round 2': the annotations the --round-one pipelines were trained on")
     parser.add_argument("--mixed", action="store_true", help=f"corrections and a new type in one file: CoNLL's MISC "
                         f"kept as the new label {NEW_LABEL} (use another --work)")
     args = parser.parse_args()

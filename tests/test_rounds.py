@@ -96,6 +96,26 @@ def test_init_config_on_a_round_one_pipeline_names_the_round_and_the_ners(round_
     assert "Round 2: 'ner_new' starts again as a full copy of the original" in out and "keeps 2 NERs" in out
 
 
+def test_earlier_rounds_files_are_read_again_where_they_still_are(round_one, tmp_path):
+    """init-config writes the recorded files that exist into earlier_paths, and names those that are gone."""
+    kept = write_jsonl(tmp_path / "round1.jsonl", fashion_records(n=2))
+    gone = tmp_path / "moved-away.jsonl"
+    nlp = spacy.load(round_one)
+    nlp.meta["rehearsal"]["rounds"] = [{"annotations": str(kept), "spans": {BRAND: 2}}, {"annotations": str(gone)}]
+    nlp.to_disk(tmp_path / "pipeline")
+    train = config_for(tmp_path / "pipeline", ["PERSON"])["corpora"]["train"]
+    assert train["earlier_paths"] == [str(kept)]
+    assert train["learned_labels"] == [BRAND]  # PERSON, corrected, is not the teacher's to fill on round 1's texts
+    # The brands are kept on round 1's texts, so the correction reads no raw text (which would teach its misses O)
+    assert train["rehearsal_ratio"] == 0.0
+    kept.unlink()
+    assert config_for(tmp_path / "pipeline", ["PERSON"])["corpora"]["train"]["rehearsal_ratio"] == 1.0
+    write_jsonl(kept, fashion_records(n=2))
+    out = " ".join(check_ok(run_cli("rehearsal", "init-config", tmp_path / "pipeline", tmp_path / "c.cfg", "--labels", "PERSON")).split())
+    assert f"read again (earlier_paths): {kept}" in out
+    assert f"Not found, so not read again: {gone}." in out
+
+
 def test_a_renamed_taught_ner_stops_init_config_with_the_fix(round_one, tmp_path):
     nlp = spacy.load(round_one)
     nlp.rename_pipe(NEW_COMPONENT, "brands")

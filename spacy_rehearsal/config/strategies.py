@@ -30,7 +30,7 @@ from ..teacher.base_pipeline import BasePipeline
 from ..training.component.rounds import Record, check_case, read_record
 from .component import NEW_COMPONENT, NO_RAW_COST, Recipe, add_component, recipe_for
 from .render import Notes, render
-from .rounds import Round, add_round
+from .rounds import add_round, round_corpus
 from .routes import REHEARSAL_ROUTE, ROUTES
 
 __all__ = ["NEW_COMPONENT", "STRATEGIES", "check_labels", "generate_config"]  # NEW_COMPONENT: component.py's
@@ -116,7 +116,9 @@ def generate_config(
             raise InputError(given[0], f"sets the taught NER of round 1; {base.name} has one already "
                              f"('{record.taught_component}'), which this round trains further: leave {given[0]} out")
         next_round = add_round(config, notes, base, labels, record)
-        _round_corpus(config, notes, next_round)
+        config["corpora"]["train"] = _reader("${paths.train}", "teacher", next_round.raw_ratio > 0, next_round.raw_ratio,
+                                             next_round.teacher_labels, train=True)
+        round_corpus(config["corpora"]["train"], notes, next_round)
         no_raw = ("warn", ROUND_NO_RAW_COST) if next_round.raw_ratio > 0 else ("unused", NO_RAW_CORRECTIONS)
     elif strategy == "component":
         recipe = recipe_for(labels, base, component_depth, copy_weights, raw_ratio, shared_features, shared_part, adapter, adapter_window)
@@ -259,31 +261,6 @@ def _one_model(config: Dict[str, Any], notes: Notes, base: BasePipeline, strateg
         )
     for key, note in route.notes.items():
         notes[("training.before_update", key)] = note
-
-
-def _round_corpus(config: Dict[str, Any], notes: Notes, next_round: Round) -> None:
-    """A later round's train corpus: the last round's pipeline fills and rehearses what its taught NER knew."""
-    raw = next_round.raw_ratio > 0
-    config["corpora"]["train"] = _reader("${paths.train}", "teacher", raw, next_round.raw_ratio, next_round.teacher_labels, train=True)
-    config["corpora"]["train"]["labels_per_file"] = True
-    notes[("corpora.train", "labels_per_file")] = (
-        "Give every round's files (a directory): each file's texts get the teacher's entities of the labels that file "
-        "does not annotate, instead of O"
-    )
-    if raw:  # measured on own-corpus raw text: +0.05 F1 for more examples, but news agreement 0.944 (docs/rounds.md)
-        config["corpora"]["train"]["trusted_labels"] = []
-        notes[("corpora.train", "trusted_labels")] = (
-            "[]: the last round's entities of the labels your annotations hold are missing on raw text (measured: "
-            "trusting them gained F1 and lost agreement, docs/rounds.md)"
-        )
-    notes[("corpora.train", "fill")] = (
-        "The last round's pipeline (paths.base) fills in the labels its taught NER knew where your annotations "
-        "leave them out; everything else is O for the taught NER"
-    )
-    notes[("corpora.train", "teacher_labels")] = (
-        "Every label the taught NER predicts that the teacher knows: its entities of these are targets (those "
-        "your annotations hold are yours on their texts, and missing in raw text); other entities are O"
-    )
 
 
 def _component(config: Dict[str, Any], notes: Notes, base: BasePipeline, labels: List[str], recipe: Recipe) -> None:

@@ -229,3 +229,12 @@ def iter_records_as_raw(records: Iterable[Record]) -> Iterator[RawText]:
     """Records as raw texts (for the teacher pass over new examples)."""
     for rec in records:
         yield RawText(rec.source, rec.text, rec.words, rec.spaces)
+
+
+def source_file(source: str) -> str:
+    """The file of a record's source: "a.jsonl" of "a.jsonl:7" or of "a.spacy#doc-3"."""
+    head, sep, tail = source.rpartition(":")
+    if sep and tail.isdigit():
+        return head
+    head, sep, _ = source.rpartition("#")
+    return head if sep else source

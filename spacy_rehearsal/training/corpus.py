@@ -7,7 +7,7 @@ texts, respecting the annotations where the reader says so (`taught.py`).
 import random
 from itertools import islice
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from typing import Collection, Dict, Iterator, List, Optional, Set, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -15,7 +15,7 @@ from spacy.training import Example
 from spacy.vocab import Vocab
 
 from .. import messages
-from ..data.formats import Record, iter_records_as_raw
+from ..data.formats import Record, iter_records_as_raw, source_file
 from ..data.merge import TokenSpan, merge_entities
 from ..data.taught import Taught, rehearsal_reference
 from ..teacher.teacher import Teacher
@@ -55,6 +55,9 @@ class RehearsalCorpus:
         taught: Optional[Taught] = None,
         name: str = NAME,
         labels_per_file: bool = False,
+        learned_labels: Optional[Collection[str]] = None,
+        n_earlier: int = 0,
+        earlier_ratio: Optional[float] = None,
     ):
         self.name = name
         self.examples = examples
@@ -71,6 +74,13 @@ class RehearsalCorpus:
         self._covered_by_file: Dict[str, Set[str]] = {}
         for r, _ in examples if labels_per_file else ():
             self._covered_by_file.setdefault(source_file(r.source), set()).update(label for _, _, label in r.spans)
+        # ... except a label another file annotates that the teacher did not learn from you (a correction): missing
+        self.learned_labels = None if learned_labels is None else frozenset(learned_labels)
+        # The last n_earlier examples are earlier rounds' (reader's earlier_paths): earlier_ratio of them a call per
+        # example of the round's own, the next ones each call (None: all every call)
+        self.n_earlier = n_earlier
+        self.earlier_ratio = earlier_ratio
+        self._next_earlier = 0
         self.n_drawn = 0
         self._described = False  # the line on what respecting the annotations left out is printed
         self._hinted = False
@@ -84,7 +94,11 @@ class RehearsalCorpus:
             self._vocab = nlp.vocab
             self._new = self._build_new(nlp)
             self._raw = None
-        refs: List[Doc] = list(self._new or [])
+            if self.n_earlier and self.earlier_ratio is not None:  # drawn in turn: in a seeded order, not the files'
+                earlier = self._new[len(self._new) - self.n_earlier:]
+                self._rng.shuffle(earlier)
+                self._new[len(self._new) - self.n_earlier:] = earlier
+        refs: List[Doc] = self._new_refs()
         n_rehearsal = round(self.rehearsal_ratio * len(refs))
         quiet = phase.initializing()
         if n_rehearsal:
@@ -99,6 +113,19 @@ class RehearsalCorpus:
         for ref in refs:
             yield Example(nlp.make_doc(ref.text), ref)
 
+    def _new_refs(self) -> List[Doc]:
+        """This call's new examples: the round's own, and the earlier rounds' next `earlier_ratio` share."""
+        new = list(self._new or [])
+        n_own = len(new) - self.n_earlier
+        if self.earlier_ratio is None or not self.n_earlier:
+            return new
+        n = min(self.n_earlier, round(self.earlier_ratio * n_own))
+        earlier = new[n_own:]
+        start = self._next_earlier
+        drawn = [earlier[(start + i) % len(earlier)] for i in range(n)]
+        self._next_earlier = (start + n) % len(earlier)
+        return new[:n_own] + drawn
+
     def _build_new(self, nlp: Language) -> List[Doc]:
         """Reference docs for the new examples, with `fill` applied.
 
@@ -111,17 +138,28 @@ class RehearsalCorpus:
         else:  # the teacher's tokenizer alone
             docs = (self.teacher.make_doc(item) for item in raw)
         out: List[Doc] = []
-        n_teacher = 0
+        n_teacher = n_unlearned = 0
         for (record, gold), doc in zip(self.examples, docs):
             teacher_spans = self.teacher.spans(doc) if self.fill == "teacher" else []
             ref = Doc(nlp.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])
             covered = self._covered_by_file.get(source_file(record.source), self.covered_labels)
-            merge_entities(ref, gold, teacher_spans, fill=self.fill, covered_labels=covered, missing=record.missing)
+            missing = set(record.missing)
+            if self.learned_labels is not None and self._covered_by_file:
+                unlearned = self.covered_labels - covered - self.learned_labels
+                covered = covered | unlearned
+                gold_tokens = {i for start, end, _ in gold for i in range(start, end)}
+                for start, end, label in teacher_spans:
+                    if label in unlearned:
+                        n_unlearned += 1
+                        missing.update(set(range(start, end)) - gold_tokens)
+            merge_entities(ref, gold, teacher_spans, fill=self.fill, covered_labels=covered, missing=missing)
             n_teacher += len(ref.ents) - len(gold)
             out.append(ref)
+        unlearned_note = (f"; {n_unlearned} of the teacher's entities of labels another file annotates and the teacher "
+                          f"did not learn from you left missing" if n_unlearned else "")
         messages.detail(
             f"{self.name}: {len(out)} new examples (labels {sorted(self.covered_labels)}), "
-            f"fill={self.fill} added {n_teacher} teacher entities"
+            f"fill={self.fill} added {n_teacher} teacher entities{unlearned_note}"
         )
         return out
 
@@ -141,11 +179,3 @@ class RehearsalCorpus:
         messages.detail(f"{self.name}: drew {len(drawn)} rehearsal texts from {self.raw_path} ({self.n_drawn} in all)")
         return drawn
 
-
-def source_file(source: str) -> str:
-    """The file of a record's source: "a.jsonl" of "a.jsonl:7" or of "a.spacy#doc-3"."""
-    head, sep, tail = source.rpartition(":")
-    if sep and tail.isdigit():
-        return head
-    head, sep, _ = source.rpartition("#")
-    return head if sep else source

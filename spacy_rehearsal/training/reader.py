@@ -5,7 +5,6 @@ config (files, teacher, raw text, cache) and print what was read; what they
 return is `corpus.RehearsalCorpus`. v2 respects your annotations on raw text
 (`respect_annotations`, see `taught.py`).
 """
-from itertools import islice
 from pathlib import Path
 from typing import Callable, FrozenSet, Iterable, List, Literal, Optional, Sequence, Tuple
 
@@ -14,17 +13,15 @@ from spacy.training import Example
 
 from .. import messages
 from ..data.formats import Record, check_raw_path, iter_records_as_raw, read_annotations
-from ..data.merge import Fill, TokenSpan, gold_token_spans
-from ..data.rawtext import too_long_reason
+from ..data.merge import Fill, TokenSpan
 from ..data.taught import Taught, relabelled_shares
-from ..data.textfiles import FileStats
 from ..errors import InputError, SettingError
 from ..teacher.teacher import Teacher
 from .corpus import NAME, RehearsalCorpus
+from .examples import add_earlier, align_records, check_labels
 from .read_summary import read_summary, show_counts
 
 NAME_V2 = "rehearsal_reader.v2"
-MISALIGNED_HINT = ', or set misaligned_spans = "skip" to skip such examples'
 
 Misaligned = Literal["error", "skip"]
 
@@ -109,6 +106,9 @@ def create_rehearsal_reader_v2(
     relabelled_share: float = 0.0,
     trusted_labels: List[str] = [],  # noqa: B006 (confection fills it from the config; never mutated)
     labels_per_file: bool = False,
+    learned_labels: Optional[List[str]] = None,
+    earlier_paths: List[Path] = [],  # noqa: B006 (as trusted_labels)
+    earlier_ratio: Optional[float] = None,
 ) -> Callable[[Language], Iterable[Example]]:
     """`rehearsal_reader.v1` whose raw text never argues with your annotations (`respect_annotations = true`).
 
@@ -129,6 +129,18 @@ def create_rehearsal_reader_v2(
     labels_per_file (bool): With `fill = "teacher"`: each file's texts get the
         teacher's entities of the labels that file does not annotate (false:
         of the labels no file annotates).
+    learned_labels (Optional[List[str]]): With `labels_per_file`: the labels
+        the teacher learned from you (a later round's teacher is the last
+        round's pipeline). A label another file annotates that is not one of
+        these (a correction) is missing on a file's texts where the teacher
+        finds it, never the teacher's uncorrected reading. None: all learned.
+    earlier_paths (List[Path]): Earlier rounds' annotation files, read beside
+        `path` (init-config writes those `meta["rehearsal"]` records that
+        exist); a file also under `path`, and a text `path` holds again, are
+        read once (`data/earlier_rounds.py`). `labels` checks `path` alone.
+    earlier_ratio (Optional[float]): Earlier rounds' examples a call per
+        example of `path`, the next ones each call (all are seen in turn).
+        None: all of them every call.
     Every other argument is v1's (see `create_rehearsal_reader`); v2 turns
     `respect_annotations` on.
     """
@@ -157,12 +169,16 @@ def _create_reader(
     relabelled_share: float = 0.0,
     trusted_labels: Sequence[str] = (),
     labels_per_file: bool = False,
+    learned_labels: Optional[Sequence[str]] = None,
+    earlier_paths: Sequence[Path] = (),
+    earlier_ratio: Optional[float] = None,
 ) -> Callable[[Language], Iterable[Example]]:
     """The body of every version: `name` is the registered name, for messages."""
     if path is None:
         raise SettingError(f"{name}: path is not set: give the annotations, e.g. with --paths.train FILE (or --paths.dev FILE)")
-    if rehearsal_ratio < 0:
-        raise SettingError(f"{name}: rehearsal_ratio must be >= 0, got {rehearsal_ratio}")
+    for setting, ratio in (("rehearsal_ratio", rehearsal_ratio), ("earlier_ratio", earlier_ratio or 0.0)):
+        if ratio < 0:
+            raise SettingError(f"{name}: {setting} must be >= 0, got {ratio}")
     for setting, value in (("max_length", max_length), ("limit", limit)):
         if value < 0:
             raise SettingError(f"{name}: {setting} must be >= 0 (0 means no {setting}), got {value}")
@@ -177,14 +193,17 @@ def _create_reader(
     teacher_.cache(cache_dir)  # a file or a read-only directory fails now, not mid-training
     # Tokenize with the teacher's tokenizer now, not on the first call: spaCy
     # calls the dev reader only at the first evaluation, mid-training.
-    examples = _align_records(records, stats, teacher_, max_length, misaligned_spans)
+    examples = align_records(records, stats, teacher_, max_length, misaligned_spans)
     n_read = len(examples)
     if limit and len(examples) > limit:
         examples = examples[:limit]
     if not examples:
         raise InputError(str(path), f"no usable annotated examples ({read_summary(stats, n_read, limit)})")
     if labels is not None:
-        _check_labels(path, labels, examples, limit if n_read > limit else 0)
+        check_labels(path, labels, examples, limit if n_read > limit else 0)
+    n_own = len(examples)
+    if earlier_paths:
+        examples += add_earlier(name, earlier_paths, records, stats, teacher_, max_length, misaligned_spans)
     n_rehearsal = round(rehearsal_ratio * len(examples)) if raw_path is not None else 0
     show_counts(name, path, stats, n_read, limit, n_rehearsal, raw_path)
     taught = None
@@ -206,7 +225,11 @@ def _create_reader(
         taught=taught,
         name=name,
         labels_per_file=labels_per_file,
+        learned_labels=learned_labels,
+        n_earlier=len(examples) - n_own,
+        earlier_ratio=earlier_ratio,
     )
+
 
 
 def _relabelled(
@@ -225,51 +248,3 @@ def _relabelled(
     return frozenset(chosen)
 
 
-def _align_records(
-    records: List[Record], stats: List[FileStats], teacher: Teacher, max_length: int, misaligned_spans: str
-) -> List[Tuple[Record, List[TokenSpan]]]:
-    """Records with their gold spans as token offsets in the teacher's tokenization.
-
-    Examples longer than the teacher's `nlp.max_length` characters or
-    `max_length` tokens are skipped; an example with a span off token
-    boundaries raises InputError, or is skipped with misaligned_spans="skip".
-    Skips are counted in the stats of their file.
-    """
-    out: List[Tuple[Record, List[TokenSpan]]] = []
-    todo = iter(records)
-    too_long = too_long_reason(teacher.max_chars)
-    for file_stats in stats:  # records come file by file, `examples` of each
-        for record in islice(todo, file_stats.examples):
-            gold: Optional[List[TokenSpan]] = None
-            if len(record.text) > teacher.max_chars:
-                why = too_long
-            else:
-                doc = teacher.make_doc(record)
-                if max_length and len(doc) > max_length:
-                    why = "longer than max_length"
-                else:
-                    skip = misaligned_spans == "skip"
-                    gold = gold_token_spans(record, doc, skip=skip, hint=MISALIGNED_HINT)
-                    why = "misaligned spans" if gold is None else ""
-            if gold is None:
-                file_stats.examples -= 1
-                file_stats.spans -= len(record.spans)
-                file_stats.skip(why, record.source)
-                continue
-            out.append((record, gold))
-    return out
-
-
-def _check_labels(path: Path, labels: Sequence[str], examples: List[Tuple[Record, List[TokenSpan]]], limit: int) -> None:
-    """The annotations' labels must be `labels` (init-config's --labels): one line naming both sets if not."""
-    held = sorted({label for record, _ in examples for _, _, label in record.spans})
-    named = sorted(set(labels))
-    if held == named:
-        return
-    which = f"the first {limit} usable examples (limit)" if limit else "the annotations"
-    if not held:
-        fix = f"{which} hold no spans: give annotations of those labels"
-    else:
-        fix = (f"{which} hold {held}: run init-config again with --labels {','.join(held)}, or set the reader's "
-               f"labels to the annotations' labels")
-    raise InputError(str(path), f"labels = {named} (init-config --labels) but {fix}")
