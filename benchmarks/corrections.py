@@ -41,6 +41,7 @@ types; the component route (issue 31), >= 0.97 of naive's gain with agreement
 the same seed's naive). The JSON's "target" says which routes meet theirs.
 """
 import argparse
+import copy
 import hashlib
 import json
 import os
@@ -67,7 +68,6 @@ from pipeline_speed import versions  # noqa: E402
 from prepare_conll import read_conll, to_doc  # noqa: E402
 from spacy_runs import THREAD_VARS, apply_overrides, train_once  # noqa: E402
 
-from spacy_rehearsal.config.rounds import CORRECTION_ROUND_RAW  # noqa: E402
 from spacy_rehearsal.config.strategies import generate_config  # noqa: E402
 from spacy_rehearsal.data.formats import iter_raw_texts, iter_records_as_raw, read_annotations  # noqa: E402
 from spacy_rehearsal.data.merge import fill_spans  # noqa: E402
@@ -112,7 +112,7 @@ METHODS: Dict[str, Any] = {
     # writes a round on it
     "component round 2": ("@round", {}, "init-config on a FASHION_BRAND component pipeline (round 1), the corrections as "
                           "round 2: its taught NER starts again as a full copy of the original; round 1's file is read "
-                          "again (earlier_paths), so the round reads CORRECTION_ROUND_RAW raw texts a new example"),
+                          "again (earlier_paths) and no raw text"),
     "component round 2, raw 0.1": ("@round", {"corpora.train.rehearsal_ratio": 0.1}, "component round 2, 0.1 raw texts "
                                    "a new example"),
     "component round 2, raw 0.3": ("@round", {"corpora.train.rehearsal_ratio": 0.3}, "component round 2, 0.3 raw texts "
@@ -205,8 +205,18 @@ def train(method: str, size: int, seed: int, args: argparse.Namespace, paths: Di
     base_args: List[str] = []
     if source == "@round":  # a later round on the seed's round-1 pipeline
         round_one = str(args.round_one).format(seed=seed)
-        text = generate_config(inspect_base(round_one), taught_labels(args.mixed), "component")
+        base = inspect_base(round_one)
+        # As init-config writes it where round 1's file is found, or gone: the record of the benchmark's round-1
+        # pipelines may predate the annotations path, so it is set here (meta copied, the pipeline untouched)
+        record = copy.deepcopy(base.meta["rehearsal"])
+        gone = args.work / "data" / "moved-away.jsonl"
+        record["rounds"] = [{**(record.get("rounds") or [{}])[0], "spans": {"FASHION_BRAND": 1},
+                             "annotations": str(gone if method.endswith("file gone") else args.round_one_data)}]
+        base.meta = {**base.meta, "rehearsal": record}
+        text = generate_config(base, taught_labels(args.mixed), "component")
         config = apply_overrides(Config().from_str(text, interpolate=False), overrides)
+        if overrides.get("corpora.train.rehearsal_ratio"):  # a raw-text variant: read the raw text
+            config["corpora"]["train"]["raw_path"] = "${paths.raw}"
         base_args = ["--paths.base", round_one]
     elif isinstance(source, dict):  # generated for the taught labels, as init-config writes it
         text = generate_config(args.base, taught_labels(args.mixed), "component", **source)
@@ -217,12 +227,6 @@ def train(method: str, size: int, seed: int, args: argparse.Namespace, paths: Di
         config["corpora"]["train"]["labels"] = None
     out = args.work / "runs" / f"{method}-n{size}-seed{seed}"
     train_path = paths[size]
-    if source == "@round":  # as init-config writes it with round 1's file found or gone (the benchmark's round-1
-        # pipelines may predate the record of their files, so both are set here); a method's overrides come last
-        gone = method.endswith("file gone")
-        config["corpora"]["train"]["earlier_paths"] = [] if gone else [str(args.round_one_data)]
-        config["corpora"]["train"]["rehearsal_ratio"] = 1.0 if gone else CORRECTION_ROUND_RAW
-        config = apply_overrides(config, overrides)
     if method.endswith("corrections twice"):  # probe: the corrections as often as round 1's texts
         train_path = args.work / "data" / f"twice-{size}.jsonl"
         train_path.parent.mkdir(parents=True, exist_ok=True)

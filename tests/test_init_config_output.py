@@ -152,3 +152,18 @@ def test_train_line_runs_as_printed(tmp_path, base_model):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert (tmp_path / "training" / "model-last" / "config.cfg").exists()
     assert (tmp_path / ".cache" / "teacher").is_dir()
+
+
+@pytest.mark.parametrize("key", [(False, False), (True, False)], ids=["new types", "corrections"])
+def test_the_printed_inference_cost_is_what_its_benchmark_recorded(key):
+    """init-config's cost line for the default taught NERs quotes a speed ratio its results file holds."""
+    from spacy_rehearsal.config.component import SPEED
+
+    text = SPEED[key]
+    printed = re.findall(r"(0\.\d\d)x", text)
+    source = re.search(r"benchmarks/results/(\w+\.json)", text)
+    assert printed and source, text
+    recorded = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / source.group(1)
+    ratios = [float(v) for v in re.findall(r'"speed_ratio": ([\d.]+)', recorded.read_text(encoding="utf8"))]
+    for ratio in printed:
+        assert any(abs(v - float(ratio)) <= 0.006 for v in ratios), (ratio, text, ratios)

@@ -74,8 +74,11 @@ CORRECTIONS = Recipe(depth=None, copy_weights=True, raw_ratio=0.0)
 # Inference cost, measured: the base's words per second in the same run (benchmarks/pipeline_profile.py and
 # pipeline_speed.py on CoNLL dev, benchmarks/results/pipeline_speed_shared.json; docs/benchmarks.md)
 SPEED = {
-    (False, False): "0.83x the base's words per second (a second NER with its own 2-layer tok2vec)",
-    (True, False): "0.76x the base's words per second (a second NER, a full copy of the base's)",
+    (False, False): "0.86x the base's words per second after round 1 (a second NER with its own 2-layer tok2vec), "
+                    "0.89-0.91x after later rounds (benchmarks/results/pipeline_speed_rounds.json)",
+    (True, False): "0.78-0.83x the base's words per second (a second NER, a full copy of the base's: 0.83x after a round "
+                   "of corrections, 0.78x after a correction on a new types' pipeline; "
+                   "benchmarks/results/pipeline_speed_rounds.json)",
     (False, True): "0.94x the base's words per second (shared features; measured to learn far less: new-type F1 "
                    "0.18-0.71 where naive has 0.59-0.87)",
     (True, True): "0.94x the base's words per second (shared features; measured to keep only 0.50 of naive's "
