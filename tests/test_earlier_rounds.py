@@ -51,18 +51,21 @@ def test_earlier_files_are_read_beside_the_rounds_own(base_model, round_files, c
     assert ("Gucci", "FASHION_BRAND") in refs[BRAND_TEXT]
 
 
-def test_a_file_given_twice_and_a_text_annotated_again_count_once(base_model, round_files, tmp_path):
+def test_a_file_given_twice_and_a_text_annotated_again_count_once(base_model, round_files, tmp_path, capsys):
     both = tmp_path / "both"
     both.mkdir()
     (both / "a.jsonl").write_text(round_files["earlier"].read_text())
     (both / "b.jsonl").write_text(round_files["own"].read_text())
-    # the directory holds round 1's file under another name: read once, as part of `path`
+    # the directory holds round 1's file: read once, as part of `path`; a file named twice is read once
     again = tmp_path / "again.jsonl"
     again.write_text(round_files["earlier"].read_text() + _line("Prada opened a store.", [(0, 5, "FASHION_BRAND")]))
     reader = create_rehearsal_reader_v2(both, base_model, shuffle=False, labels_per_file=True,
-                                        earlier_paths=[both / "a.jsonl", again])
+                                        earlier_paths=[both / "a.jsonl", again, again])
     texts = [eg.reference.text for eg in reader(spacy.blank("en"))]
     assert sorted(texts) == sorted([BRAND_TEXT, PERSON_TEXT, "Prada opened a store."])
+    # BRAND_TEXT, which the directory holds, is the one text skipped: the file named twice is not read again
+    assert "1 examples, 1 spans read from earlier rounds' files; skipped 1 whose text is annotated already" in " ".join(
+        capsys.readouterr().out.split())
 
 
 def test_an_earlier_file_gone_stops_with_the_fix(base_model, round_files, tmp_path):

@@ -46,8 +46,8 @@ class Round:
     earlier_gone: List[str]  # ... and those that are not
 
 
-# Raw texts a new example in a round that corrects, with the earlier rounds' files read again
-# (benchmarks/results/rounds_corrections_devsplit.json: 1.0 kept 0.64 of naive's gain, 0.1 and 0 kept 0.89)
+# Raw texts a new example in a round that corrects, with the earlier rounds' files read again (dev split, 2 seeds,
+# benchmarks/results/rounds_corrections_frontier_devsplit.json: 1.0 kept 0.64 of naive's gain, 0.3 0.83, 0.1 and 0 0.89)
 CORRECTION_ROUND_RAW = 0.0
 
 
@@ -58,7 +58,7 @@ def plan_round(base: BasePipeline, labels: List[str], record: Record) -> Round:
     restart = bool(corrected) and not set(record.taught_labels) & originals
     earlier = set(record.taught_labels) - set(labels)
     files = [r for r in record.rounds if r.get("annotations")]
-    found = [str(r["annotations"]) for r in files if Path(r["annotations"]).exists()]
+    found = list(dict.fromkeys(str(r["annotations"]) for r in files if Path(r["annotations"]).exists()))
     in_found = {label for r in files if str(r["annotations"]) in found for label in r.get("spans", {})}
     # Raw text keeps a taught NER of new types off the original's types (round 1's recipe), and keeps the labels
     # taught earlier that no file read this round holds. It also teaches O where the base missed a corrected
@@ -69,7 +69,7 @@ def plan_round(base: BasePipeline, labels: List[str], record: Record) -> Round:
     # leave them out, missing on raw text where they hold them (respect_annotations). A label left out of
     # teacher_labels would be taught O on raw text: a correction's mentions there (0.27 of naive's gain, measured)
     teacher_labels = sorted((set(record.taught_labels) | set(labels)) & base.labels)  # a new label: nobody's yet
-    gone = [str(r["annotations"]) for r in files if str(r["annotations"]) not in found]
+    gone = list(dict.fromkeys(str(r["annotations"]) for r in files if str(r["annotations"]) not in found))
     return Round(record.taught_component, restart, raw_ratio, teacher_labels, sorted(corrected),
                  plan(labels, originals, record.taught_labels), sorted(record.taught_labels),
                  found, gone)

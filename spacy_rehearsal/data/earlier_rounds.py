@@ -9,7 +9,7 @@ only approximates. `init-config` writes the files the pipeline's
 they never count twice:
 
 - a file that is also under the round's own `path` (a directory of every
-  round's files) is read once, as part of `path`;
+  round's files), or under two of the earlier paths, is read once;
 - a record whose text the round's own annotations hold again is dropped: the
   round's annotation is the newer one (a Prodigy dataset exported again with
   corrections).
@@ -46,6 +46,7 @@ def read_earlier(
                                         "path again, or remove it from [corpora.train] earlier_paths")
         read, read_stats = read_annotations(Path(path))
         kept_files = {Path(s.path).resolve() for s in read_stats} - own_files
+        own_files |= kept_files  # a file under two of `paths` is read once too
         for file_stats in read_stats:
             if Path(file_stats.path).resolve() in kept_files:
                 file_stats.examples = file_stats.spans = 0

@@ -77,7 +77,8 @@ def add_earlier(
     """The earlier rounds' examples `path` does not hold already, aligned as `path`'s, with one printed line."""
     earlier, earlier_stats, n_again = read_earlier(paths, records, stats)
     examples = align_records(earlier, earlier_stats, teacher, max_length, misaligned_spans)
-    again = f"; skipped {n_again} whose text this round's annotations hold again (theirs are used)" if n_again else ""
+    again = (f"; skipped {n_again} whose text is annotated already (this round's annotation, or the first earlier "
+             f"file's, is used)" if n_again else "")
     messages.info(f"{name} earlier_paths: {read_summary(earlier_stats, len(examples), 0)} from earlier rounds' "
                   f"files{again}", once=True)
     return examples
