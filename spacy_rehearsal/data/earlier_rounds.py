@@ -12,7 +12,7 @@ they never count twice:
   round's files), or under two of the earlier paths, is read once;
 - a record whose text the round's own annotations hold again is dropped: the
   round's annotation is the newer one (a Prodigy dataset exported again with
-  corrections).
+  corrections); between earlier files, the first read is kept.
 """
 from pathlib import Path
 from typing import List, Sequence, Tuple
@@ -32,11 +32,11 @@ def read_earlier(
     own_stats (Sequence[FileStats]): What was read from `path`, per file.
     RETURNS (Tuple[List[Record], List[FileStats], int]): The records in file
         order, what was read from each file (counts after dropping), and how
-        many records were dropped because the round's own annotations hold
-        their text.
+        many records were dropped because their text is annotated already (by
+        the round's own annotations, or by an earlier file read first).
     """
     own_files = {Path(s.path).resolve() for s in own_stats}
-    own_texts = {record.text.strip() for record in own_records}
+    seen_texts = {record.text.strip() for record in own_records}
     records: List[Record] = []
     stats: List[FileStats] = []
     n_again = 0
@@ -45,23 +45,21 @@ def read_earlier(
             raise InputError(str(path), "an earlier round's annotations (earlier_paths) not found: give the file at this "
                                         "path again, or remove it from [corpora.train] earlier_paths")
         read, read_stats = read_annotations(Path(path))
-        kept_files = {Path(s.path).resolve() for s in read_stats} - own_files
-        own_files |= kept_files  # a file under two of `paths` is read once too
-        for file_stats in read_stats:
-            if Path(file_stats.path).resolve() in kept_files:
-                file_stats.examples = file_stats.spans = 0
-                stats.append(file_stats)
-        by_file = {Path(s.path).resolve(): s for s in stats if Path(s.path).resolve() in kept_files}
+        fresh = [s for s in read_stats if Path(s.path).resolve() not in own_files]
+        own_files.update(Path(s.path).resolve() for s in fresh)  # a file under two of `paths` is read once too
+        by_file = {str(s.path): s for s in fresh}  # a record's source names its file as its FileStats does
+        for file_stats in fresh:
+            file_stats.examples = file_stats.spans = 0
+        stats.extend(fresh)
         for record in read:
-            counted = by_file.get(Path(source_file(record.source)).resolve())
+            counted = by_file.get(source_file(record.source))
             if counted is None:
                 continue
-            if record.text.strip() in own_texts:
+            if record.text.strip() in seen_texts:
                 n_again += 1
                 continue
-            own_texts.add(record.text.strip())
+            seen_texts.add(record.text.strip())
             counted.examples += 1
             counted.spans += len(record.spans)
             records.append(record)
     return records, [s for s in stats if s.examples or s.skipped], n_again
-

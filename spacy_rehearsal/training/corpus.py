@@ -178,4 +178,3 @@ class RehearsalCorpus:
         self.n_drawn += len(drawn)
         messages.detail(f"{self.name}: drew {len(drawn)} rehearsal texts from {self.raw_path} ({self.n_drawn} in all)")
         return drawn
-

@@ -231,7 +231,6 @@ def _create_reader(
     )
 
 
-
 def _relabelled(
     name: str, path: Path, examples: List[Tuple[Record, List[TokenSpan]]], teacher: Teacher, cache_dir: Optional[Path],
     share: float,
@@ -246,5 +245,3 @@ def _relabelled(
     messages.info(f"{name} {path}: the base's entities that lie on your spans: {described or 'none'}; at least "
                   f"{share:.0%} relabelled: {what}", once=True)
     return frozenset(chosen)
-
-
