@@ -276,6 +276,24 @@ def domain_texts(dev_split: bool):
     return [r.text for r in records], [[(s, e) for s, e, _ in r.spans] for r in records]
 
 
+def evaluation_set(nlp, heldout, dev_split: bool, mixed: bool) -> Dict[str, Any]:
+    """What `scores` scores against: gold and the base's entities on the news texts (CoNLL dev, or `heldout`
+    with --dev-split) and on the other domain's (fashion) texts."""
+    dev = heldout if dev_split else read_conll(CONLL / "dev.txt")
+    blank = spacy.blank("en")
+    ev: Dict[str, Any] = {"gold": [to_doc(blank, w, t) for w, t in dev], "mixed": mixed}
+    texts = ev["texts"] = [doc.text for doc in ev["gold"]]
+    ev["domain_texts"], ev["domain_ignore"] = domain_texts(dev_split)
+    ev["domain_gold"] = [blank.make_doc(t) for t in ev["domain_texts"]]
+    for doc, spans in zip(ev["domain_gold"], ev["domain_ignore"]):
+        doc.ents = [span for s, e in spans if (span := doc.char_span(s, e, label="FASHION_BRAND")) is not None]
+    ev["base"], ev["domain_base"] = predict(nlp, texts), predict(nlp, ev["domain_texts"])
+    ev["other"] = sorted(set(nlp.get_pipe("ner").labels) - set(CORRECTED_LABELS))
+    taught_conll = {"PER", "ORG", "LOC", *([NEW_LABEL] if mixed else [])}
+    ev["gold_taught"] = [[(e.start_char, e.end_char) for e in doc.ents if e.label_ in taught_conll] for doc in ev["gold"]]
+    return ev
+
+
 def stat(values: List[float]) -> Dict[str, float]:
     return {"mean": round(statistics.mean(values), 4), "half_range": round((max(values) - min(values)) / 2, 4)}
 
@@ -377,18 +395,8 @@ def main() -> None:
     nlp = spacy.load(BASE)
     prepared = prepare(args.work, args.sizes, nlp, args.dev_split, (NEW_LABEL,) if args.mixed else ())
     paths, info = prepared["paths"], prepared["info"]
-    dev = prepared["heldout"] if args.dev_split else read_conll(CONLL / "dev.txt")
-    blank = spacy.blank("en")
-    ev: Dict[str, Any] = {"gold": [to_doc(blank, w, t) for w, t in dev], "mixed": args.mixed}
-    texts = ev["texts"] = [doc.text for doc in ev["gold"]]
-    ev["domain_texts"], ev["domain_ignore"] = domain_texts(args.dev_split)
-    ev["domain_gold"] = [blank.make_doc(t) for t in ev["domain_texts"]]
-    for doc, spans in zip(ev["domain_gold"], ev["domain_ignore"]):
-        doc.ents = [span for s, e in spans if (span := doc.char_span(s, e, label="FASHION_BRAND")) is not None]
-    ev["base"], ev["domain_base"] = predict(nlp, texts), predict(nlp, ev["domain_texts"])
-    ev["other"] = sorted(set(nlp.get_pipe("ner").labels) - set(CORRECTED_LABELS))
-    taught_conll = {"PER", "ORG", "LOC", *([NEW_LABEL] if args.mixed else [])}
-    ev["gold_taught"] = [[(e.start_char, e.end_char) for e in doc.ents if e.label_ in taught_conll] for doc in ev["gold"]]
+    ev = evaluation_set(nlp, prepared["heldout"] if args.dev_split else None, args.dev_split, args.mixed)
+    texts = ev["texts"]
     base = scores(nlp, ev)
     base_f = base["gold"]["micro"]["f"]
     print(f"Base: gold PER/ORG/LOC F1 {base_f:.3f} on {len(texts)} {'held-out CoNLL train' if args.dev_split else 'CoNLL dev'} sentences; teacher pass {info['teacher_seconds']}s")

@@ -156,6 +156,14 @@ CONFIGS: Dict[str, Any] = {
     "component d4 relabelled": (Generated("component", 4, True, 1.0), {"corpora.train.relabelled_share": 0.75},
                                 "component d4 (a full copy, raw text 1:1) with relabelled_share 0.75"),
     # Issue 31's component: the taught NER's own 2-layer tok2vec (before it listened to the base NER's features)
+    # Issue 38: the new-types taught NER's size (the shipped one: width 48, 1 CNN layer, hidden width 32)
+    "component small w64": ("component.cfg", {"components.ner_new.model.tok2vec.embed.width": 64,
+                            "components.ner_new.model.tok2vec.encode.width": 64}, "component, the small taught NER 64 wide"),
+    "component small w64 d2": ("component.cfg", {"components.ner_new.model.tok2vec.embed.width": 64,
+                               "components.ner_new.model.tok2vec.encode.width": 64, "components.ner_new.model.tok2vec.encode.depth": 2,
+                               "components.ner_new.model.tok2vec.embed.rows": [5000, 5000, 5000, 5000]},
+                               "component, the small taught NER 64 wide, 2 CNN layers, 5000 rows"),
+    "component small h64": ("component.cfg", {"components.ner_new.model.hidden_width": 64}, "component, the small taught NER with hidden width 64"),
     "component own": (Generated("component", 2, False, 1.0), {}, "component with its own 2-layer tok2vec, random weights, raw text 1:1 as O"),
     "component embed": (Generated("component", 2, False, 1.0, True, "embed"), {},
                         "component: 2 fresh CNN layers of its own on the base NER's shared, frozen embedding, raw text 1:1 as O"),

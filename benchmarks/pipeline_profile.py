@@ -7,13 +7,11 @@ Runs each component's `pipe` over the same texts in pipeline order (batch
 size 256), best of `repeats` rounds per component, and reports seconds and
 the share of the base pipeline's total. Run it on a quiet machine.
 """
-import json
-import sys
 import time
 from typing import Dict, List
 
 import spacy
-from pipeline_speed import parse_args, versions
+from pipeline_speed import parse_args, write_report
 
 
 def profile(nlp, texts: List[str], repeats: int) -> Dict[str, float]:
@@ -44,14 +42,8 @@ def main() -> None:
         print(f"\n{name}: {total:.2f} s ({base_total / total:.3f}x the base)")
         for component, value in seconds.items():
             print(f"  {component:>16}: {value:6.2f} s  {value / base_total:6.1%} of the base's time")
-    report = {
-        "command": " ".join(["python", *sys.argv]), "versions": versions(), "texts": str(args.texts), "n_texts": len(texts),
-        "repeats": args.repeats, "pipelines": pipelines, "seconds": results,
-        "share_of_base_time": {name: {c: round(v / base_total, 3) for c, v in s.items()} for name, s in results.items()},
-    }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"Wrote {args.output}")
+    write_report(args, texts, pipelines, seconds=results, share_of_base_time={
+        name: {c: round(v / base_total, 3) for c, v in s.items()} for name, s in results.items()})
 
 
 if __name__ == "__main__":

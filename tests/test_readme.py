@@ -206,7 +206,7 @@ def test_reference_tables_list_every_argument(heading):
     assert set(rows) == params, f"{heading}: documented {sorted(set(rows) - params)} not taken, {sorted(params - set(rows))} not documented"
 
 
-@pytest.mark.parametrize("command", ["init-config", "consolidate", "annotate", "evaluate"])
+@pytest.mark.parametrize("command", ["init-config", "consolidate", "distill", "annotate", "evaluate"])
 def test_reference_documents_every_command_option(command):
     import typer
 

@@ -17,7 +17,7 @@ import pytest
 from conftest import ROOT
 from test_readme import declared_entry_points, reference_section
 
-COMMANDS = ["init-config", "consolidate", "annotate", "evaluate"]
+COMMANDS = ["init-config", "consolidate", "distill", "annotate", "evaluate"]
 REGISTERED = re.compile(r"`(rehearsal_\w+\.v\d+)`")
 CONFIG_NAME = re.compile(r'"(rehearsal_\w+\.v\d+)"')
 

@@ -9,6 +9,7 @@ adds to spaCy's CLI:
     python -m spacy rehearsal evaluate BASE UPDATED [INPUT] [--gold GOLD]
     python -m spacy rehearsal init-config BASE OUTPUT --labels L1,L2 --strategy STRATEGY
     python -m spacy rehearsal consolidate BASE OUTPUT --labels L1,L2 --paths.train T ...
+    python -m spacy rehearsal distill TRAINED OUTPUT
 
 One module per command, as in spaCy's own `spacy/cli/`:
 
@@ -19,6 +20,7 @@ One module per command, as in spaCy's own `spacy/cli/`:
   `spacy_rehearsal.config.strategies`).
 - `consolidate.py`: the two-teacher one-model route, two `spacy train` runs
   (new types, corrections of the base's own types, or both).
+- `distill.py`: put a small student in a trained pipeline's taught NER's place.
 - `_util.py`: the `rehearsal` typer group and helpers the commands share.
 
 Nothing else in `spacy_rehearsal` imports this package.
@@ -27,6 +29,7 @@ Nothing else in `spacy_rehearsal` imports this package.
 from . import (
     annotate,  # noqa: F401
     consolidate,  # noqa: F401
+    distill,  # noqa: F401
     evaluate,  # noqa: F401
     init_config,  # noqa: F401
 )

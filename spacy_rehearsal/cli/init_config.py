@@ -28,6 +28,8 @@ NEXT_STEP = (
     "python -m spacy train {output} --paths.train TRAIN --paths.dev DEV --paths.raw RAW "
     "--paths.cache .cache/teacher --output training/"
 )
+# The optional step after a corrections training: a small student in the full copy's place
+DISTILL_STEP = "python -m spacy rehearsal distill training/model-last training/model-student"
 # --strategy help: the routes to choose from first, then the older recipes, kept for the benchmarks
 STRATEGY_HELP = (
     "component (recommended: a NER for your labels before the frozen original, best retention) or rehearsal "
@@ -43,7 +45,7 @@ def init_config_cli(
     output: Path = Arg(..., help="Config file to write, or - for standard output"),
     labels: str = Opt(..., "--labels", "-l", help="Comma-separated labels your annotations hold: new types (FASHION_BRAND), the base's own types you correct (PERSON), or both"),
     strategy: str = Opt("component", "--strategy", "-s", help=STRATEGY_HELP),
-    component_depth: Optional[int] = Opt(None, "--component-depth", help="component: at most this many of the base NER's CNN layers in the taught NER (0: all; default: 2 for new labels, all for corrections)"),
+    component_depth: Optional[int] = Opt(None, "--component-depth", help="component: the base NER's layers, at most this many (0: all; default: new labels a small NER of its own, corrections a full copy)"),
     copy_weights: Optional[bool] = Opt(None, "--copy-weights/--fresh", help="component: start the taught NER from the base NER's weights or random ones (default: fresh for new labels, copied for corrections)"),
     raw_ratio: Optional[float] = Opt(None, "--raw-ratio", help="component: raw sentences taught as O for the taught labels, per annotated example (default: the recipe's)"),
     shared_features: Optional[bool] = Opt(None, "--shared-features/--own-features", help="component: the taught NER reads the base NER's features (faster, learns far less) or has its own (default)"),
@@ -97,6 +99,10 @@ def init_config_cli(
         labels_plan = plan(taught, original_labels(base_pipeline))
     next_step = NEXT_STEP.format(output=output)
     print(f"Train with: {next_step if raw_used else next_step.replace(' --paths.raw RAW', '')}")
+    full_copy = bool(corrected_labels(taught, base_pipeline)) if next_round is None else bool(next_round.corrected)
+    if strategy == "component" and full_copy and not shared_features:
+        # The student learns the corrected types from the full copy on raw text, which a corrections config does not read
+        print(f"Then, for a faster pipeline: {DISTILL_STEP if raw_used else DISTILL_STEP + ' --raw RAW'}")
     msg.text(f"Labels: {describe(labels_plan)}")
     corrected = corrected_labels(taught, base_pipeline)
     if strategy == "component":
