@@ -42,7 +42,7 @@ from pipeline_speed import measure, versions  # noqa: E402
 from spacy_rehearsal.cli.distill import distillation_texts  # noqa: E402
 from spacy_rehearsal.data.formats import iter_raw_texts, read_annotations  # noqa: E402
 from spacy_rehearsal.scoring import format_table  # noqa: E402
-from spacy_rehearsal.training.component.student import Shape, describe, distill_student  # noqa: E402
+from spacy_rehearsal.training.component.student import Shape, describe, distill_student, record_student  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 TEACHERS = {
@@ -77,6 +77,7 @@ def distill(teacher: Path, shape_name: str, seed: int, epochs: int, reuse: bool,
     history = distill_student(teacher_nlp, student_nlp, teacher_nlp.meta["rehearsal"]["taught_component"], texts,
                               parse_shape(shape_name), epochs=epochs, seed=seed)
     seconds = time.perf_counter() - start
+    record_student(student_nlp, parse_shape(shape_name), len(texts), history, str(teacher))  # as the command does
     out.mkdir(parents=True, exist_ok=True)
     student_nlp.to_disk(out / "model")
     result = {"model": str(out / "model"), "distill_seconds": round(seconds, 1), "texts": len(texts),

@@ -99,6 +99,9 @@ def test_distill_puts_a_small_student_that_agrees_with_the_taught_ner_in_its_pla
     proc = subprocess.run([sys.executable, "-c", LOAD_WITHOUT_PLUGIN, str(tmp_path / "student"), *texts],
                           capture_output=True, text=True, check=True)
     assert [[tuple(e) for e in doc] for doc in json.loads(proc.stdout)] == predicted
+    # A later round trains the student further, and says what it costs
+    out = check_ok(run_cli("rehearsal", "init-config", tmp_path / "student", tmp_path / "round2.cfg", "--labels", BRAND))
+    assert "the student in the taught NER's place" in " ".join(out.split())
 
 
 def test_distill_names_what_is_missing(trained, tmp_path):

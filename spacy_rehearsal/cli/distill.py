@@ -22,7 +22,7 @@ from wasabi import msg
 from ..data.formats import read_annotations
 from ..data.rawtext import iter_raw_texts
 from ..errors import InputError, SettingError, TeacherError
-from ..training.component.student import Progress, Shape, describe, distill_student
+from ..training.component.student import Progress, Shape, distill_student, record_student
 from ._util import check_output_dir, check_positive, fail, rehearsal_cli
 
 DEFAULT = Shape()
@@ -65,10 +65,7 @@ def distill_cli(
                                   on_epoch=print_progress)
     except (InputError, TeacherError, SettingError) as e:
         fail(e)
-    record = dict(student_nlp.meta.get("rehearsal", {}))
-    record["student"] = {**describe(shape), "texts": len(texts), "epochs": epochs,
-                         "held_out_agreement": round(history[-1].agreement, 4), "distilled_from": str(trained)}
-    student_nlp.meta["rehearsal"] = record
+    record_student(student_nlp, shape, len(texts), history, str(trained))
     output.mkdir(parents=True, exist_ok=True)
     student_nlp.to_disk(output)
     msg.good(f"Saved {output}: '{component}' is the student (agreement with the taught NER on held-out texts "

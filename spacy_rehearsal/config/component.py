@@ -94,6 +94,7 @@ SPEED = {
 
 # `spacy rehearsal distill` after a corrections round (a small student in the full copy's place), measured on the
 # evaluation files (benchmarks/students.py --scenario corrections, docs/benchmarks.md "A small taught NER (issue 38)")
+STUDENT_SPEED = "0.87-0.89x the base's words per second (benchmarks/results/pipeline_speed_students_devsplit.json)"
 STUDENT_COST = (
     "a student in the full copy's place runs at 0.88-0.94x the base's words per second and keeps 0.88 of naive's "
     "gain where the full copy keeps 1.01, at 0.965 agreement (500 corrections, 4 seeds; "

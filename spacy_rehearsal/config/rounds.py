@@ -27,7 +27,7 @@ from spacy.util import copy_config
 
 from ..teacher.base_pipeline import BasePipeline
 from ..training.component.rounds import Record, plan
-from .component import COMPONENT_INIT_V3, SPEED, STUDENT_COST, corrected_labels, ner_block, original_labels
+from .component import COMPONENT_INIT_V3, SPEED, STUDENT_COST, STUDENT_SPEED, corrected_labels, ner_block, original_labels
 from .render import Notes
 
 
@@ -198,6 +198,10 @@ def component_summary(
                 f"(measured: docs/rounds.md): put the file back, or add its new path to earlier_paths in the config"
             )
     cost = SPEED[(full_copy, shared)] if n_ners <= 2 else f"{n_ners} NERs ({STACKED_SPEED}; each NER costs)"
+    student = (base.meta.get("rehearsal") or {}).get("student")
+    if found is not None and not found.restart and isinstance(student, dict) and n_ners <= 2:
+        full_copy = False  # the taught NER trained further is the student `spacy rehearsal distill` put there
+        cost = f"the student in the taught NER's place ({STUDENT_SPEED})"
     lines.append(f"Inference cost, measured with en_core_web_sm: {cost}")
     if n_ners <= 2 and full_copy and not shared:
         lines.append(f"Faster, at a cost (spacy rehearsal distill, after training): {STUDENT_COST}")

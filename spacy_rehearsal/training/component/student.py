@@ -174,6 +174,17 @@ def describe(shape: Shape) -> Dict[str, Any]:
     return {**asdict(shape), "attrs": list(shape.attrs), "architecture": STUDENT_ARCH}
 
 
+def record_student(nlp: Language, shape: Shape, n_texts: int, history: Sequence[Progress], source: str) -> None:
+    """Write `meta["rehearsal"]["student"]`: the shape, what it learned from, and its last held-out agreement.
+
+    init-config reads it: a later round trains the student further, at the student's speed.
+    """
+    record = dict(nlp.meta.get("rehearsal") or {})
+    record["student"] = {**describe(shape), "texts": n_texts, "epochs": len(history),
+                         "held_out_agreement": round(history[-1].agreement, 4) if history else None, "distilled_from": source}
+    nlp.meta["rehearsal"] = record
+
+
 def keep_averages(model: Model, optimizer: Optimizer) -> None:
     """Set `model`'s weights to the optimizer's running averages: what `spacy train` saves."""
     averages = optimizer.averages or {}
