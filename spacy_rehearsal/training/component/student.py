@@ -14,6 +14,11 @@ The student is a plain spaCy `ner` (`spacy.TransitionBasedParser.v2` on
 `spacy.Tok2Vec.v2`): the saved pipeline loads and packages without the plugin,
 and every other component, the frozen original NER included, is the one the
 trained pipeline had, so the original's entities do not change.
+
+`Shape()` is also the new-types taught NER that `init-config` writes
+(`config/component.py`'s `NEW_TYPES`): for a new type a small NER trained
+directly learned as well as a student of a larger one did (better with little
+raw text), so no step is needed.
 """
 import random
 import time
@@ -38,7 +43,7 @@ STUDENT_ARCH = "spacy.TransitionBasedParser.v2"
 
 @dataclass(frozen=True)
 class Shape:
-    """The student NER's size: what it costs per text, and what it can hold.
+    """A small NER's size (a student's, and the new-types taught NER's): what it costs per text, and what it can hold.
 
     width (int): The tok2vec's width (the base NER in en_core_web_sm: 96).
     depth (int): CNN layers (maxout window encoder, window 1) on the embedding (base: 4).
