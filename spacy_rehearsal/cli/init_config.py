@@ -15,7 +15,7 @@ from wasabi import msg
 
 from ..config.component import NO_RAW_COST, corrected_labels, original_labels, recipe_for
 from ..config.render import check_config
-from ..config.rounds import component_summary, plan_round
+from ..config.rounds import component_summary, plan_round, trains_full_copy
 from ..config.strategies import NO_RAW_CORRECTIONS, ROUND_NO_RAW_COST, STRATEGIES, generate_config, taught_record
 from ..errors import InputError, TeacherError
 from ..teacher.base_pipeline import inspect_base
@@ -99,8 +99,7 @@ def init_config_cli(
         labels_plan = plan(taught, original_labels(base_pipeline))
     next_step = NEXT_STEP.format(output=output)
     print(f"Train with: {next_step if raw_used else next_step.replace(' --paths.raw RAW', '')}")
-    full_copy = bool(corrected_labels(taught, base_pipeline)) if next_round is None else bool(next_round.corrected)
-    if strategy == "component" and full_copy and not shared_features:
+    if strategy == "component" and trains_full_copy(base_pipeline, taught, next_round) and not shared_features:
         # The student learns the corrected types from the full copy on raw text, which a corrections config does not read
         print(f"Then, for a faster pipeline: {DISTILL_STEP if raw_used else DISTILL_STEP + ' --raw RAW'}")
     msg.text(f"Labels: {describe(labels_plan)}")

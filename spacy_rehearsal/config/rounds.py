@@ -198,14 +198,27 @@ def component_summary(
                 f"(measured: docs/rounds.md): put the file back, or add its new path to earlier_paths in the config"
             )
     cost = SPEED[(full_copy, shared)] if n_ners <= 2 else f"{n_ners} NERs ({STACKED_SPEED}; each NER costs)"
-    student = (base.meta.get("rehearsal") or {}).get("student")
-    if found is not None and not found.restart and isinstance(student, dict) and n_ners <= 2:
-        full_copy = False  # the taught NER trained further is the student `spacy rehearsal distill` put there
+    if found is not None and _resumes_student(base, found) and n_ners <= 2:
         cost = f"the student in the taught NER's place ({STUDENT_SPEED})"
     lines.append(f"Inference cost, measured with en_core_web_sm: {cost}")
-    if n_ners <= 2 and full_copy and not shared:
+    if n_ners <= 2 and trains_full_copy(base, labels, found) and not shared:
         lines.append(f"Faster, at a cost (spacy rehearsal distill, after training): {STUDENT_COST}")
     return lines
+
+
+def trains_full_copy(base: BasePipeline, labels: List[str], found: Optional[Round]) -> bool:
+    """Whether the config trains a full copy of the original NER (what `spacy rehearsal distill` shrinks).
+
+    found: `plan_round`'s answer (None: round 1). A later round that trains a distilled student further does not.
+    """
+    if found is None:
+        return bool(corrected_labels(labels, base))
+    return bool(found.corrected) and not _resumes_student(base, found)
+
+
+def _resumes_student(base: BasePipeline, found: Round) -> bool:
+    """The round trains further the student `spacy rehearsal distill` put in the taught NER's place."""
+    return not found.restart and isinstance((base.meta.get("rehearsal") or {}).get("student"), dict)
 
 
 def _listens_to(model: Any) -> Optional[str]:

@@ -34,7 +34,7 @@ from thinc.api import Adam, Model, Optimizer
 
 from ...errors import SettingError
 from ...scoring import score_ents
-from ..one_model.distill import Distiller
+from ..one_model.distill import Distiller, upstream_of
 
 # The embedded attributes of spaCy's own HashEmbedCNN (NORM, PREFIX, SUFFIX, SHAPE)
 ATTRS = ("NORM", "PREFIX", "SUFFIX", "SHAPE")
@@ -161,9 +161,8 @@ def replace_with_student(
 def _entities(nlp: Language, ner: EntityRecognizer, docs: Sequence[Doc]) -> List[Doc]:
     """`ner`'s entities on fresh copies of `docs` (after whatever it listens to)."""
     fresh = [Doc(nlp.vocab, words=[t.text for t in d], spaces=[bool(t.whitespace_) for t in d]) for d in docs]
-    for _name, proc in nlp.pipeline:
-        if ner.name in getattr(proc, "listening_components", []):
-            fresh = list(proc.pipe(fresh))  # type: ignore[attr-defined]
+    for _name, proc in upstream_of(nlp, ner.name):
+        fresh = list(proc.pipe(fresh))
     return list(ner.pipe(fresh))
 
 

@@ -112,12 +112,12 @@ class Distiller:
             second_nlp, second_name = taught_teacher
             ner = entity_recognizer(second_nlp, second_name, "teacher")
             second_pipe = next(n for n, proc in second_nlp.pipeline if proc is ner)
-            self.second = (second_nlp, ner, _upstream(second_nlp, second_pipe))
+            self.second = (second_nlp, ner, upstream_of(second_nlp, second_pipe))
         self.actions = self._action_map()
         self.temperature = temperature
         self.weight = weight
         self.new_actions = new_actions
-        self.student_feeds = _upstream(student_nlp, component)
+        self.student_feeds = upstream_of(student_nlp, component)
         frozen_feeds = [name for name, _ in self.student_feeds if name in frozen]
         if frozen_feeds:
             raise SettingError(
@@ -126,7 +126,7 @@ class Distiller:
                 f"(init-config does) so it has its own copy"
             )
         teacher_name = next(n for n, proc in teacher_nlp.pipeline if proc is self.teacher)
-        self.teacher_feeds = _upstream(teacher_nlp, teacher_name)
+        self.teacher_feeds = upstream_of(teacher_nlp, teacher_name)
 
     def __call__(self, texts: Sequence[Doc]) -> float:
         """Accumulate the soft-target gradient for `texts` (tokenized docs); return the loss."""
@@ -256,6 +256,6 @@ class Distiller:
         return kept, labels, kept_masks
 
 
-def _upstream(nlp: Language, component: str) -> List[Tuple[str, Any]]:  # Any: a TrainablePipe, typed as a callable
+def upstream_of(nlp: Language, component: str) -> List[Tuple[str, Any]]:  # Any: a TrainablePipe, typed as a callable
     """The components `component` listens to (a shared tok2vec or transformer), in pipeline order."""
     return [(n, proc) for n, proc in nlp.pipeline if component in getattr(proc, "listening_components", [])]
